@@ -1,0 +1,306 @@
+import WebSocket, { type RawData } from 'ws';
+import { type Clock, realClock, type TimerHandle } from '../clock.js';
+import { decode, encode, errorMessage } from '../codec.js';
+import { FrameTooLargeError } from '../errors.js';
+import { type Logger, stderrLogger } from '../logger.js';
+import { type Random, systemRandom } from '../random.js';
+import type { CallOptions, CallResult, ClientEnd, NoReplyCode } from '../rpc.js';
+import {
+  CloseCode,
+  FrameType,
+  isRequestId,
+  isServerErrorCode,
+  PROTOCOL_VERSION,
+} from './frames.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './ws-server.js';
+
+export interface ReconnectOptions {
+  /** First delay after a lost connection (default 50 ms); doubles on each failed attempt. */
+  readonly initialDelayMs?: number;
+  /** Longest delay between attempts (default 5 s). */
+  readonly maxDelayMs?: number;
+}
+
+export interface WsClientOptions {
+  /** e.g. `ws://127.0.0.1:7000`. */
+  readonly url: string;
+  /** The server's shared secret, if it has one. */
+  readonly authToken?: string;
+  /** Default timeout of a call that passes none (default 10 s). */
+  readonly callTimeoutMs?: number;
+  /** Largest frame sent or accepted, in bytes (default 16 MiB). */
+  readonly maxFrameBytes?: number;
+  /** Hold new requests locally while this many bytes wait to be sent (default 4 MiB). */
+  readonly highWaterMarkBytes?: number;
+  /** Calls held locally beyond this fail at once with `OVERLOADED` (default 10,000). */
+  readonly maxQueuedCalls?: number;
+  /** Reconnect with exponential backoff and jitter (default on); `false` to stay closed. */
+  readonly reconnect?: ReconnectOptions | false;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly random?: Random;
+}
+
+export type WsClientState = 'connecting' | 'open' | 'closed' | 'auth-failed';
+
+interface PendingCall {
+  readonly id: number;
+  readonly frame: Buffer;
+  readonly resolve: (result: CallResult<unknown>) => void;
+  timer: TimerHandle | undefined;
+  /** Written to a connection: its fate is tied to that connection from then on. */
+  sent: boolean;
+}
+
+/**
+ * A `ClientEnd` over WebSocket: many calls in flight on one connection, each with its own
+ * timeout, matched to replies by id. Calls made while (re)connecting wait for the connection
+ * (up to their timeout); calls in flight when a connection drops get `CONNECTION_LOST` at once.
+ */
+export class WsClient implements ClientEnd {
+  readonly url: string;
+  readonly #options: WsClientOptions;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #logger: Logger;
+  readonly #maxFrameBytes: number;
+  readonly #highWaterMark: number;
+  readonly #pending = new Map<number, PendingCall>();
+  readonly #queue: PendingCall[] = [];
+  readonly #readyWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  #socket: WebSocket | undefined;
+  #state: WsClientState = 'connecting';
+  #welcomed = false;
+  #nextId = 1;
+  #attempt = 0;
+  #reconnectTimer: TimerHandle | undefined;
+
+  constructor(options: WsClientOptions) {
+    this.url = options.url;
+    this.#options = options;
+    this.#clock = options.clock ?? realClock;
+    this.#random = options.random ?? systemRandom;
+    this.#logger = options.logger ?? stderrLogger;
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#highWaterMark = options.highWaterMarkBytes ?? 4 * 1024 * 1024;
+    this.#connect();
+  }
+
+  get state(): WsClientState {
+    return this.#state;
+  }
+
+  /** Resolves once connected and welcomed; rejects if the client closes or auth fails first. */
+  ready(): Promise<void> {
+    if (this.#state === 'open') return Promise.resolve();
+    if (this.#state !== 'connecting')
+      return Promise.reject(new Error(`WsClient is ${this.#state}`));
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  call<R = unknown>(method: string, args: unknown, options?: CallOptions): Promise<CallResult<R>> {
+    const id = this.#nextId++;
+    let frame: Buffer;
+    try {
+      frame = encode([FrameType.REQUEST, id, method, args]);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (frame.length > this.#maxFrameBytes) {
+      return Promise.reject(new FrameTooLargeError(frame.length, this.#maxFrameBytes));
+    }
+    if (this.#state === 'closed') return Promise.resolve({ ok: false, code: 'CLOSED' });
+    if (this.#state === 'auth-failed') return Promise.resolve({ ok: false, code: 'AUTH_FAILED' });
+    if (this.#queue.length >= (this.#options.maxQueuedCalls ?? 10_000)) {
+      return Promise.resolve({ ok: false, code: 'OVERLOADED', message: 'too many calls queued' });
+    }
+    return new Promise<CallResult<R>>((resolve) => {
+      const call: PendingCall = {
+        id,
+        frame,
+        resolve: resolve as (result: CallResult<unknown>) => void,
+        timer: undefined,
+        sent: false,
+      };
+      const timeoutMs = options?.timeoutMs ?? this.#options.callTimeoutMs ?? 10_000;
+      call.timer = this.#clock.setTimeout(() => {
+        call.timer = undefined;
+        this.#settle(call, { ok: false, code: 'TIMEOUT' });
+      }, timeoutMs);
+      this.#pending.set(id, call);
+      if (this.#canSend()) this.#write(call);
+      else this.#queue.push(call);
+    });
+  }
+
+  /** Closes the connection for good; calls in flight and queued get `CLOSED`. */
+  close(): Promise<void> {
+    if (this.#state === 'closed') return Promise.resolve();
+    this.#state = 'closed';
+    if (this.#reconnectTimer !== undefined) this.#clock.clearTimeout(this.#reconnectTimer);
+    this.#failAll('CLOSED', () => true);
+    this.#rejectReady(new Error('WsClient closed'));
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket === undefined || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.once('close', () => resolve());
+      socket.terminate();
+    });
+  }
+
+  #connect(): void {
+    this.#welcomed = false;
+    const socket = new WebSocket(this.url, {
+      maxPayload: this.#maxFrameBytes,
+      perMessageDeflate: false,
+      handshakeTimeout: 10_000,
+    });
+    this.#socket = socket;
+    socket.binaryType = 'nodebuffer';
+    socket.on('open', () => {
+      socket.send(encode([FrameType.HELLO, PROTOCOL_VERSION, this.#options.authToken ?? null]));
+    });
+    socket.on('message', (data, isBinary) => this.#onMessage(socket, data, isBinary));
+    socket.on('error', (err) => {
+      if (this.#attempt === 0)
+        this.#logger.warn(
+          { url: this.url, error: errorMessage(err) },
+          'ws client: connection error',
+        );
+    });
+    socket.on('close', (code) => this.#onClose(socket, code));
+  }
+
+  #onMessage(socket: WebSocket, data: RawData, isBinary: boolean): void {
+    if (socket !== this.#socket) return;
+    let frame: unknown;
+    try {
+      if (!isBinary) throw new Error('text frame');
+      frame = decode(data as Buffer);
+      if (!Array.isArray(frame)) throw new Error('frame is not an array');
+    } catch (err) {
+      this.#protocolError(socket, errorMessage(err));
+      return;
+    }
+    const [type, id] = frame as [unknown, unknown];
+    if (!this.#welcomed) {
+      if (type === FrameType.WELCOME && id === PROTOCOL_VERSION) this.#onWelcome();
+      else this.#protocolError(socket, 'bad welcome');
+      return;
+    }
+    if (type === FrameType.REPLY && frame.length === 3 && isRequestId(id)) {
+      const call = this.#pending.get(id);
+      if (call !== undefined) this.#settle(call, { ok: true, reply: frame[2] });
+      return;
+    }
+    if (type === FrameType.ERROR && frame.length === 4 && typeof id === 'number') {
+      const [, , code, message] = frame as [unknown, unknown, unknown, unknown];
+      const call = this.#pending.get(id);
+      const text = typeof message === 'string' ? message : String(code);
+      if (call === undefined) {
+        this.#logger.warn(
+          { url: this.url, code, message: text },
+          'ws client: error frame for no call',
+        );
+        return;
+      }
+      const failure: NoReplyCode = isServerErrorCode(code) ? code : 'HANDLER_ERROR';
+      this.#settle(call, { ok: false, code: failure, message: text });
+      return;
+    }
+    this.#protocolError(socket, `unexpected frame type ${String(type)}`);
+  }
+
+  #onWelcome(): void {
+    this.#welcomed = true;
+    this.#state = 'open';
+    this.#attempt = 0;
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
+    this.#flush();
+  }
+
+  #onClose(socket: WebSocket, code: number): void {
+    if (socket !== this.#socket) return;
+    this.#socket = undefined;
+    this.#failAll('CONNECTION_LOST', (call) => call.sent);
+    if (this.#state === 'closed') return;
+    if (code === CloseCode.AUTH_FAILED) {
+      this.#state = 'auth-failed';
+      this.#logger.warn({ url: this.url }, 'ws client: server refused the auth token');
+      this.#failAll('AUTH_FAILED', () => true);
+      this.#rejectReady(new Error('WsClient: server refused the auth token'));
+      return;
+    }
+    if (this.#options.reconnect === false) {
+      this.#state = 'closed';
+      this.#failAll('CLOSED', () => true);
+      this.#rejectReady(new Error('WsClient: connection closed'));
+      return;
+    }
+    this.#state = 'connecting';
+    const initial = this.#options.reconnect?.initialDelayMs ?? 50;
+    const max = this.#options.reconnect?.maxDelayMs ?? 5000;
+    const base = Math.min(max, initial * 2 ** Math.min(this.#attempt, 30));
+    this.#attempt++;
+    const delay = base / 2 + this.#random.next() * (base / 2);
+    this.#reconnectTimer = this.#clock.setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.#state === 'connecting') this.#connect();
+    }, delay);
+  }
+
+  #protocolError(socket: WebSocket, reason: string): void {
+    this.#logger.warn({ url: this.url, reason }, 'ws client: bad frame from server; reconnecting');
+    socket.terminate();
+  }
+
+  #canSend(): boolean {
+    return (
+      this.#welcomed &&
+      this.#queue.length === 0 &&
+      this.#socket !== undefined &&
+      this.#socket.bufferedAmount <= this.#highWaterMark
+    );
+  }
+
+  #write(call: PendingCall): void {
+    const socket = this.#socket as WebSocket;
+    call.sent = true;
+    if (socket.bufferedAmount + call.frame.length > this.#highWaterMark) {
+      socket.send(call.frame, () => this.#flush());
+    } else {
+      socket.send(call.frame);
+    }
+  }
+
+  /** Sends queued calls while the connection is open and below its high-water mark. */
+  #flush(): void {
+    const socket = this.#socket;
+    while (this.#queue.length > 0 && this.#welcomed && socket !== undefined) {
+      if (socket.bufferedAmount > this.#highWaterMark) return;
+      const call = this.#queue.shift() as PendingCall;
+      if (this.#pending.has(call.id)) this.#write(call);
+    }
+  }
+
+  #settle(call: PendingCall, result: CallResult<unknown>): void {
+    if (!this.#pending.delete(call.id)) return;
+    if (call.timer !== undefined) this.#clock.clearTimeout(call.timer);
+    if (!call.sent) {
+      const at = this.#queue.indexOf(call);
+      if (at >= 0) this.#queue.splice(at, 1);
+    }
+    call.resolve(result);
+  }
+
+  #failAll(code: NoReplyCode, which: (call: PendingCall) => boolean): void {
+    for (const call of [...this.#pending.values()]) {
+      if (which(call)) this.#settle(call, { ok: false, code });
+    }
+  }
+
+  #rejectReady(err: Error): void {
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(err);
+  }
+}
