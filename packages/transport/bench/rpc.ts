@@ -1,0 +1,573 @@
+/**
+ * Round-trip benchmark of the WebSocket RPC path (WsClient → WsServer → RpcServer → handler and
+ * back) between two Node processes, measured in the same run as its floor: the raw ws + msgpackr
+ * echo in ../shared/bench/ws-echo.mjs (relative to the repository root).
+ *
+ *   pnpm bench                      # = tsx bench/rpc.ts, from packages/transport
+ *   tsx bench/rpc.ts [--repeats 3] [--inflight 1,64] [--n 20000,200000] [--max-seconds 20]
+ *                    [--json] [--no-floor] [--floor PATH] [--profile DIR]
+ *
+ * For each repeat it runs the floor, then ours (interleaved pairs), each with a fresh server
+ * process; for each in-flight level it runs a warmup and then a closed loop of `inflight` calls
+ * outstanding on ONE connection, `n` round trips in total (or `--max-seconds`, whichever ends
+ * first). The request is the floor's: a Raft AppendEntries carrying one put of a 16-byte key and
+ * a 128-byte value; the handler does the floor server's work. It reports medians over the
+ * repeats and, per level, whether ours reaches TARGET_RATIO of the floor's round trips/s.
+ *
+ * `--profile DIR` writes V8 CPU profiles of both of our processes and of the floor's into DIR
+ * (diagnosis only: profiling slows every figure down).
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { encode, RpcServer, stderrLogger, WsClient, WsServer } from '../src/index.js';
+
+const TARGET_RATIO = 0.85;
+const METHOD = 'Raft.AppendEntries';
+const PAYLOAD_BYTES = 128;
+
+const thisFile = fileURLToPath(import.meta.url);
+const packageDir = path.resolve(path.dirname(thisFile), '..');
+const repoRoot = path.resolve(packageDir, '../..');
+
+const { values: opts } = parseArgs({
+  options: {
+    server: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    repeats: { type: 'string', default: '3' },
+    inflight: { type: 'string', default: '1,64' },
+    n: { type: 'string', default: '20000,200000' },
+    'max-seconds': { type: 'string', default: '20' },
+    'no-floor': { type: 'boolean', default: false },
+    floor: { type: 'string' },
+    profile: { type: 'string' },
+  },
+  strict: true,
+});
+
+interface AppendEntriesArgs {
+  term: number;
+  leaderId: number;
+  prevLogIndex: number;
+  prevLogTerm: number;
+  leaderCommit: number;
+  entries: Array<{
+    term: number;
+    command: { op: string; key: string; value: string; clientId: number; seq: number };
+  }>;
+}
+
+interface AppendEntriesReply {
+  term: number;
+  success: boolean;
+  conflictIndex: number;
+}
+
+/** One in-flight level of one run, in ws-echo.mjs's JSON shape plus who ran it. */
+interface LevelResult {
+  impl: 'floor' | 'flotilla';
+  repeat: number;
+  inflight: number;
+  n: number;
+  req_bytes: number;
+  seconds: number;
+  rtt_per_s: number;
+  p50_us: number;
+  p99_us: number;
+  client_cpu_pct: number;
+  failures: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server (child process)
+// ---------------------------------------------------------------------------------------------
+
+async function serve(): Promise<void> {
+  const authToken = process.env.BENCH_AUTH_TOKEN;
+  if (authToken === undefined || authToken === '') throw new Error('BENCH_AUTH_TOKEN is not set');
+  const rpcServer = new RpcServer({ logger: stderrLogger }).addService('Raft', {
+    // The same work as ws-echo's server: the request was decoded, a small reply gets encoded.
+    AppendEntries: (args: AppendEntriesArgs): AppendEntriesReply => ({
+      term: args.term,
+      success: true,
+      conflictIndex: args.prevLogIndex + 1,
+    }),
+  });
+  const server = await WsServer.listen({ rpcServer, port: 0, authToken, logger: stderrLogger });
+  // With --cpu-prof the profile is written on a normal exit, so leave through process.exit.
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ port: server.port });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent: child-process bookkeeping
+// ---------------------------------------------------------------------------------------------
+
+const children = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function killAll(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+}
+
+/** Resolves on the child's exit; SIGKILLs it if it has not exited within `ms`. */
+function waitExit(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function waitForPort(child: ChildProcess, ms: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start within ${ms} ms`)), ms);
+    const onExit = (code: number | null): void => fail(new Error(`server exited (${code})`));
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      reject(err);
+    };
+    child.once('exit', onExit);
+    child.once('message', (message) => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      const port = (message as { port?: unknown }).port;
+      if (typeof port === 'number') resolve(port);
+      else reject(new Error(`unexpected message from server: ${JSON.stringify(message)}`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent: the floor (ws-echo.mjs, a separate Node process with its own server child)
+// ---------------------------------------------------------------------------------------------
+
+function runFloor(
+  floorPath: string,
+  repeat: number,
+  levels: readonly number[],
+  ns: readonly number[],
+  maxSeconds: number,
+  budgetMs: number,
+  profileDir: string | undefined,
+): Promise<LevelResult[]> {
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const args = [
+    ...nodeArgs,
+    floorPath,
+    '--inflight',
+    levels.join(','),
+    '--n',
+    ns.join(','),
+    '--max-seconds',
+    String(maxSeconds),
+    '--json',
+  ];
+  const child = track(
+    spawn(process.execPath, args, {
+      cwd: packageDir,
+      env: { ...process.env, BENCH_NODE_MODULES_DIR: packageDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  let stdout = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`floor did not finish within ${budgetMs} ms`));
+    }, budgetMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`floor exited with ${code ?? signal}`));
+      const out: LevelResult[] = [];
+      for (const line of stdout.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const r = JSON.parse(line) as Omit<LevelResult, 'impl' | 'repeat' | 'failures'>;
+        out.push({ ...r, impl: 'floor', repeat, failures: 0 });
+      }
+      const missing = levels.filter((c) => !out.some((r) => r.inflight === c));
+      if (missing.length > 0) return reject(new Error(`floor printed no result for ${missing}`));
+      resolve(out);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent: ours
+// ---------------------------------------------------------------------------------------------
+
+const value = 'v'.repeat(PAYLOAD_BYTES);
+let nextId = 1;
+
+/** ws-echo.mjs's mkReq().args, built the same way (its id counter advances before args). */
+function mkArgs(): AppendEntriesArgs {
+  nextId++;
+  return {
+    term: 7,
+    leaderId: 0,
+    prevLogIndex: nextId,
+    prevLogTerm: 7,
+    leaderCommit: nextId - 1,
+    entries: [
+      {
+        term: 7,
+        command: {
+          op: 'put',
+          key: `k${String(nextId).padStart(15, '0')}`,
+          value,
+          clientId: 12345678,
+          seq: nextId,
+        },
+      },
+    ],
+  };
+}
+
+async function runOurs(
+  repeat: number,
+  levels: readonly number[],
+  ns: readonly number[],
+  maxSeconds: number,
+  profileDir: string | undefined,
+): Promise<LevelResult[]> {
+  const authToken = randomBytes(24).toString('base64url');
+  const profileArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const child = track(
+    fork(thisFile, ['--server'], {
+      // The child runs TypeScript too; resolve tsx from here so any cwd works.
+      execArgv: [...profileArgs, '--import', import.meta.resolve('tsx')],
+      env: { ...process.env, BENCH_AUTH_TOKEN: authToken },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  let client: WsClient | undefined;
+  try {
+    const port = await waitForPort(child, 30_000);
+    client = new WsClient({ url: `ws://127.0.0.1:${port}`, authToken, reconnect: false });
+    await client.ready();
+    const ready = client;
+
+    // Sanity: the server does the floor's work and answers it.
+    const probe = mkArgs();
+    const first = await ready.call<AppendEntriesReply>(METHOD, probe);
+    if (!first.ok) throw new Error(`probe call failed: ${first.code} ${first.message ?? ''}`);
+    if (first.reply.conflictIndex !== probe.prevLogIndex + 1 || first.reply.term !== probe.term) {
+      throw new Error(`probe call: unexpected reply ${JSON.stringify(first.reply)}`);
+    }
+    // The frame WsClient puts on the wire for such a call: [REQUEST, id, method, args].
+    const reqBytes = encode([2, nextId, METHOD, mkArgs()]).length;
+
+    let failures = 0;
+    const call = async (): Promise<void> => {
+      const result = await ready.call<AppendEntriesReply>(METHOD, mkArgs());
+      if (!result.ok) failures++;
+    };
+
+    const session = profileDir === undefined ? undefined : new Session();
+    if (session !== undefined) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
+
+    const results: LevelResult[] = [];
+    for (let k = 0; k < levels.length; k++) {
+      const c = levels[k] as number;
+      const n = ns[Math.min(k, ns.length - 1)] as number;
+      failures = 0;
+      // Warmup: as ws-echo.mjs.
+      let w = 0;
+      const warm = Math.min(2000, n / 10);
+      await Promise.all(
+        Array.from({ length: c }, async () => {
+          while (w < warm) {
+            w++;
+            await call();
+          }
+        }),
+      );
+      failures = 0;
+      const lat = new Float64Array(n);
+      let issued = 0;
+      let done = 0;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const deadline = t0 + maxSeconds * 1000;
+      await Promise.all(
+        Array.from({ length: c }, async () => {
+          while (issued < n && performance.now() < deadline) {
+            issued++;
+            const s = performance.now();
+            await call();
+            lat[done++] = performance.now() - s;
+          }
+        }),
+      );
+      const el = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const sorted = lat.subarray(0, done).sort();
+      const q = (p: number): number => sorted[Math.min(done - 1, Math.floor(p * done))] as number;
+      results.push({
+        impl: 'flotilla',
+        repeat,
+        inflight: c,
+        n: done,
+        req_bytes: reqBytes,
+        seconds: round(el, 3),
+        rtt_per_s: round(done / el, 0),
+        p50_us: round(q(0.5) * 1000, 1),
+        p99_us: round(q(0.99) * 1000, 1),
+        client_cpu_pct: round(((cpu.user + cpu.system) / 1e6 / el) * 100, 0),
+        failures,
+      });
+    }
+
+    if (session !== undefined && profileDir !== undefined) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(
+        path.join(profileDir, `ours-client-r${repeat}.cpuprofile`),
+        JSON.stringify(profile),
+      );
+      session.disconnect();
+    }
+    return results;
+  } finally {
+    await client?.close();
+    if (child.connected) child.disconnect();
+    await waitExit(child, 5000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent: summary
+// ---------------------------------------------------------------------------------------------
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1
+    ? (s[mid] as number)
+    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function fmtInt(x: number): string {
+  return Math.round(x).toLocaleString('en-US');
+}
+
+function fmtUs(x: number): string {
+  return x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : `${Math.round(x)} µs`;
+}
+
+interface Summary {
+  kind: 'summary';
+  inflight: number;
+  repeats: number;
+  floor_rtt_per_s: number | null;
+  ours_rtt_per_s: number;
+  /** Median of the per-repeat ratios ours/floor (each pair ran back to back). */
+  ratio: number | null;
+  ratios: number[];
+  floor_p50_us: number | null;
+  floor_p99_us: number | null;
+  ours_p50_us: number;
+  ours_p99_us: number;
+  floor_client_cpu_pct: number | null;
+  ours_client_cpu_pct: number;
+  target: number;
+  meets_target: boolean | null;
+}
+
+function summarize(
+  levels: readonly number[],
+  floor: LevelResult[],
+  ours: LevelResult[],
+): Summary[] {
+  return levels.map((c) => {
+    const o = ours.filter((r) => r.inflight === c);
+    const f = floor.filter((r) => r.inflight === c);
+    const ratios: number[] = [];
+    for (const r of o) {
+      const peer = f.find((x) => x.repeat === r.repeat);
+      if (peer !== undefined) ratios.push(round(r.rtt_per_s / peer.rtt_per_s, 3));
+    }
+    const fm = (pick: (r: LevelResult) => number): number | null =>
+      f.length === 0 ? null : median(f.map(pick));
+    const ratio = ratios.length === 0 ? null : round(median(ratios), 3);
+    return {
+      kind: 'summary',
+      inflight: c,
+      repeats: o.length,
+      floor_rtt_per_s: fm((r) => r.rtt_per_s),
+      ours_rtt_per_s: median(o.map((r) => r.rtt_per_s)),
+      ratio,
+      ratios,
+      floor_p50_us: fm((r) => r.p50_us),
+      floor_p99_us: fm((r) => r.p99_us),
+      ours_p50_us: median(o.map((r) => r.p50_us)),
+      ours_p99_us: median(o.map((r) => r.p99_us)),
+      floor_client_cpu_pct: fm((r) => r.client_cpu_pct),
+      ours_client_cpu_pct: median(o.map((r) => r.client_cpu_pct)),
+      target: TARGET_RATIO,
+      meets_target: ratio === null ? null : ratio >= TARGET_RATIO,
+    };
+  });
+}
+
+function printTable(summaries: Summary[], header: string): void {
+  const na = 'n/a';
+  const lines = [
+    header,
+    '',
+    `| in flight | floor rt/s | ours rt/s | ratio | floor p50 / p99 | ours p50 / p99 | client CPU floor / ours | ≥ ${TARGET_RATIO} of floor |`,
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of summaries) {
+    const floorLat =
+      s.floor_p50_us === null || s.floor_p99_us === null
+        ? na
+        : `${fmtUs(s.floor_p50_us)} / ${fmtUs(s.floor_p99_us)}`;
+    const cpu = `${s.floor_client_cpu_pct === null ? na : `${s.floor_client_cpu_pct}%`} / ${s.ours_client_cpu_pct}%`;
+    const meets = s.meets_target === null ? na : s.meets_target ? 'yes' : 'no';
+    lines.push(
+      `| ${s.inflight} | ${s.floor_rtt_per_s === null ? na : fmtInt(s.floor_rtt_per_s)} | ${fmtInt(s.ours_rtt_per_s)} | ${s.ratio === null ? na : s.ratio.toFixed(2)} | ${floorLat} | ${fmtUs(s.ours_p50_us)} / ${fmtUs(s.ours_p99_us)} | ${cpu} | ${meets} |`,
+    );
+  }
+  lines.push('');
+  for (const s of summaries) {
+    if (s.ratios.length > 0)
+      lines.push(`in flight ${s.inflight}: per-repeat ratios ${s.ratios.join(', ')}`);
+  }
+  console.log(lines.join('\n'));
+}
+
+function parseList(text: string, name: string): number[] {
+  const xs = text.split(',').map(Number);
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x <= 0)) {
+    throw new Error(`--${name} must be a comma-separated list of positive integers`);
+  }
+  return xs;
+}
+
+async function main(): Promise<void> {
+  const repeats = parseList(opts.repeats, 'repeats')[0] as number;
+  const levels = parseList(opts.inflight, 'inflight');
+  const ns = parseList(opts.n, 'n');
+  const maxSeconds = Number(opts['max-seconds']);
+  if (!(maxSeconds > 0)) throw new Error('--max-seconds must be positive');
+  const profileDir = opts.profile === undefined ? undefined : path.resolve(opts.profile);
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+
+  const floorPath = path.resolve(repoRoot, opts.floor ?? '../shared/bench/ws-echo.mjs');
+  const haveFloor = !opts['no-floor'] && existsSync(floorPath);
+  const log = (text: string): void => {
+    process.stderr.write(`${text}\n`);
+  };
+  if (!haveFloor) {
+    log(
+      opts['no-floor']
+        ? 'floor skipped (--no-floor): printing our figures alone'
+        : `floor not found at ${floorPath}: printing our figures alone`,
+    );
+  }
+
+  // Every run is bounded by --max-seconds per level; a run that overshoots its budget by far
+  // means something hangs, so the whole benchmark is bounded too.
+  const runBudgetMs = levels.length * (maxSeconds + 20) * 1000 + 30_000;
+  const watchdog = setTimeout(
+    () => {
+      log('benchmark exceeded its time budget; killing its children');
+      killAll();
+      process.exit(2);
+    },
+    repeats * 2 * runBudgetMs + 30_000,
+  );
+  watchdog.unref();
+
+  const floor: LevelResult[] = [];
+  const ours: LevelResult[] = [];
+  const emit = (r: LevelResult): void => {
+    if (opts.json) console.log(JSON.stringify(r));
+    log(
+      `  ${r.impl.padEnd(8)} repeat ${r.repeat} in flight ${String(r.inflight).padStart(2)}: ` +
+        `${fmtInt(r.rtt_per_s)} rt/s, p50 ${r.p50_us} µs, p99 ${r.p99_us} µs, ` +
+        `client CPU ${r.client_cpu_pct}%${r.failures > 0 ? `, ${r.failures} FAILED calls` : ''}`,
+    );
+  };
+  for (let repeat = 1; repeat <= repeats; repeat++) {
+    log(`repeat ${repeat}/${repeats}`);
+    if (haveFloor) {
+      const rs = await runFloor(floorPath, repeat, levels, ns, maxSeconds, runBudgetMs, profileDir);
+      for (const r of rs) emit(r);
+      floor.push(...rs);
+    }
+    const rs = await runOurs(repeat, levels, ns, maxSeconds, profileDir);
+    for (const r of rs) emit(r);
+    ours.push(...rs);
+  }
+  clearTimeout(watchdog);
+
+  const summaries = summarize(levels, floor, ours);
+  const cpus = os.cpus();
+  const machine = `${cpus.length} vCPU (${cpus[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${process.platform} ${process.arch}`;
+  if (opts.json) {
+    for (const s of summaries) console.log(JSON.stringify(s));
+  } else {
+    const what = haveFloor ? 'ours vs the ws + msgpackr floor' : 'ours (no floor)';
+    printTable(summaries, `WebSocket RPC round trips, ${what}; median of ${repeats}; ${machine}`);
+  }
+  if (ours.some((r) => r.failures > 0)) throw new Error('some calls failed');
+}
+
+if (opts.server) {
+  serve().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      killAll();
+      process.exit(1);
+    },
+  );
+}
