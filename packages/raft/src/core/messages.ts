@@ -1,0 +1,65 @@
+/** One log entry. Its index is implicit: its position in the log. */
+export interface LogEntry {
+  readonly term: number;
+  readonly command: unknown;
+}
+
+export interface RequestVoteArgs {
+  readonly term: number;
+  readonly candidateId: number;
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+}
+
+export interface RequestVoteReply {
+  readonly term: number;
+  readonly voteGranted: boolean;
+}
+
+export interface AppendEntriesArgs {
+  readonly term: number;
+  readonly leaderId: number;
+  readonly prevLogIndex: number;
+  readonly prevLogTerm: number;
+  readonly entries: readonly LogEntry[];
+  readonly leaderCommit: number;
+}
+
+/**
+ * `conflictTerm`/`conflictIndex` implement the fast backup of the extended paper (§5.3):
+ * on a mismatch at prevLogIndex the follower names the term it has there (0 if its log is
+ * too short) and the first index it holds of that term, so the leader skips a whole term per
+ * round trip instead of one entry.
+ */
+export interface AppendEntriesReply {
+  readonly term: number;
+  readonly success: boolean;
+  readonly conflictTerm: number;
+  readonly conflictIndex: number;
+}
+
+export interface InstallSnapshotArgs {
+  readonly term: number;
+  readonly leaderId: number;
+  readonly lastIncludedIndex: number;
+  readonly lastIncludedTerm: number;
+  readonly data: Uint8Array;
+}
+
+export interface InstallSnapshotReply {
+  readonly term: number;
+}
+
+export type RaftMethod = 'RequestVote' | 'AppendEntries' | 'InstallSnapshot';
+
+export interface RaftArgs {
+  RequestVote: RequestVoteArgs;
+  AppendEntries: AppendEntriesArgs;
+  InstallSnapshot: InstallSnapshotArgs;
+}
+
+export interface RaftReplies {
+  RequestVote: RequestVoteReply;
+  AppendEntries: AppendEntriesReply;
+  InstallSnapshot: InstallSnapshotReply;
+}

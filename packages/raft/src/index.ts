@@ -1,0 +1,33 @@
+export { RaftLog } from './core/log.js';
+export type {
+  AppendEntriesArgs,
+  AppendEntriesReply,
+  InstallSnapshotArgs,
+  InstallSnapshotReply,
+  LogEntry,
+  RaftArgs,
+  RaftMethod,
+  RaftReplies,
+  RequestVoteArgs,
+  RequestVoteReply,
+} from './core/messages.js';
+export { RaftCore, type RaftCoreConfig, type Role } from './core/raft.js';
+export type { ApplyMsg, OutgoingReply, OutgoingRequest, ReadOutcome, Ready } from './core/ready.js';
+export type { RaftClientEnd, RaftClock, RaftLogger, RaftRandom } from './env.js';
+export {
+  BadMessageError,
+  LeaderNotReadyError,
+  NodeKilledError,
+  NotLeaderError,
+  RaftConfigError,
+  RaftError,
+} from './errors.js';
+export { RaftNode, type RaftNodeOptions, type RaftService } from './node.js';
+export { MemoryPersister } from './persister/memory-persister.js';
+export type {
+  HardState,
+  PersistedState,
+  Persister,
+  PersistUpdate,
+  Snapshot,
+} from './persister/persister.js';
