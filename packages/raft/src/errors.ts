@@ -50,3 +50,76 @@ export class RaftConfigError extends RaftError {
     super('ERR_RAFT_CONFIG', message);
   }
 }
+
+/** What exactly is wrong with a persister directory; see `CorruptStateError`. */
+export type CorruptStateReason =
+  | 'bad-magic'
+  | 'unknown-version'
+  | 'checksum'
+  | 'malformed'
+  | 'truncated'
+  | 'missing-snapshot'
+  | 'snapshot-mismatch'
+  | 'missing-wal';
+
+/**
+ * A persister directory is damaged: a checksum mismatch, an undecodable record, an unknown
+ * format version, a snapshot file that is cut short or missing. Raised at open, never
+ * papered over with empty state: the node must not start from a state it may not have
+ * saved. `path` names the damaged file, `offset` the byte where the damage was found.
+ */
+export class CorruptStateError extends RaftError {
+  readonly path: string;
+  readonly offset: number;
+  readonly reason: CorruptStateReason;
+
+  constructor(
+    path: string,
+    offset: number,
+    reason: CorruptStateReason,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super('ERR_CORRUPT_STATE', `${path} at byte ${offset}: ${detail}`, options);
+    this.path = path;
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+/** `save` (or `compact`) on a persister that was closed. */
+export class PersisterClosedError extends RaftError {
+  constructor() {
+    super('ERR_PERSISTER_CLOSED', 'the persister is closed');
+  }
+}
+
+/**
+ * An earlier write or fsync of this persister failed, so what is on disk is unknown (a failed
+ * fsync cannot be retried: the kernel may have dropped the dirty pages). Every later `save`
+ * rejects with this error; close the persister and open the directory again to recover.
+ */
+export class PersisterFailedError extends RaftError {
+  constructor(cause: unknown) {
+    super('ERR_PERSISTER_FAILED', `an earlier write to the persister failed: ${String(cause)}`, {
+      cause,
+    });
+  }
+}
+
+/** An update that cannot be persisted: a non-integer index or term, snapshot data that is not bytes. */
+export class InvalidUpdateError extends RaftError {
+  constructor(message: string) {
+    super('ERR_INVALID_UPDATE', message);
+  }
+}
+
+/** The directory is already open by another persister in this process. */
+export class PersisterLockedError extends RaftError {
+  readonly path: string;
+
+  constructor(path: string) {
+    super('ERR_PERSISTER_LOCKED', `${path} is already open by another FilePersister`);
+    this.path = path;
+  }
+}

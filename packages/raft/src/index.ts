@@ -16,6 +16,12 @@ export type { ApplyMsg, OutgoingReply, OutgoingRequest, ReadOutcome, Ready } fro
 export type { RaftClientEnd, RaftClock, RaftLogger, RaftRandom } from './env.js';
 export {
   BadMessageError,
+  CorruptStateError,
+  type CorruptStateReason,
+  InvalidUpdateError,
+  PersisterClosedError,
+  PersisterFailedError,
+  PersisterLockedError,
   LeaderNotReadyError,
   NodeKilledError,
   NotLeaderError,
@@ -23,6 +29,7 @@ export {
   RaftError,
 } from './errors.js';
 export { RaftNode, type RaftNodeOptions, type RaftService } from './node.js';
+export { FilePersister, type FilePersisterOptions } from './persister/file-persister.js';
 export { MemoryPersister } from './persister/memory-persister.js';
 export type {
   HardState,
