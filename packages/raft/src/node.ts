@@ -37,11 +37,12 @@ export interface RaftNodeOptions {
   readonly logger?: RaftLogger;
 }
 
-export interface RaftService {
-  RequestVote(args: unknown): Promise<RaftReplies['RequestVote']>;
-  AppendEntries(args: unknown): Promise<RaftReplies['AppendEntries']>;
-  InstallSnapshot(args: unknown): Promise<RaftReplies['InstallSnapshot']>;
-}
+/** A type (not an interface) so it fits index-signature service maps such as transport's `ServiceMethods`. */
+export type RaftService = {
+  readonly RequestVote: (args: unknown) => Promise<RaftReplies['RequestVote']>;
+  readonly AppendEntries: (args: unknown) => Promise<RaftReplies['AppendEntries']>;
+  readonly InstallSnapshot: (args: unknown) => Promise<RaftReplies['InstallSnapshot']>;
+};
 
 interface Waiter<T> {
   resolve(value: T): void;

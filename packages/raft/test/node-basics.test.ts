@@ -23,7 +23,7 @@ async function cluster(sim: Sim, n: number) {
     });
     sim.net.addServer(
       String(i),
-      new RpcServer({ logger: silentLogger }).addService('Raft', { ...node.service }),
+      new RpcServer({ logger: silentLogger }).addService('Raft', node.service),
     );
     nodes.push(node);
   }

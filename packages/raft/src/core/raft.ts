@@ -407,7 +407,10 @@ export class RaftCore {
     this.#role = 'follower';
     this.#leaderId = leaderId;
     this.#progress = [];
-    this.#resetElectionTimer();
+    // No election timer reset here: seeing a higher term (e.g. from a candidate whose log is
+    // behind ours) is no reason to wait longer, or stale candidates could keep the only
+    // up-to-date server from ever campaigning. The timer resets on granting a vote, on hearing
+    // from the current leader, and on campaigning (Figure 2).
     this.#failReads();
   }
 
