@@ -15,8 +15,8 @@ import type { PersistedState, Persister } from './persister/persister.js';
 export interface RaftNodeOptions {
   /** This server's index in `peers`. */
   readonly me: number;
-  /** One end per server, `peers[me]` included (never called). */
-  readonly peers: readonly RaftClientEnd[];
+  /** One end per server, indexed by server id; `peers[me]` is never called and may be null. */
+  readonly peers: readonly (RaftClientEnd | null)[];
   readonly persister: Persister;
   readonly clock: RaftClock;
   readonly random: RaftRandom;
@@ -266,7 +266,10 @@ export class RaftNode {
 
   #send(request: OutgoingRequest): void {
     const end = this.#options.peers[request.to];
-    if (end === undefined) return;
+    if (end == null) {
+      this.#core.stepFailure(request);
+      return;
+    }
     end.call(`Raft.${request.method}`, request.args).then(
       (result) => {
         if (this.#killed) return;

@@ -11,8 +11,11 @@ export class Progress {
   nextIndex: number;
   matchIndex = 0;
   state: ProgressState = 'probe';
-  /** AppendEntries sent in `replicate` state and not yet answered (or failed). */
-  inflight = 0;
+  /**
+   * Last index of each entry-carrying AppendEntries sent in `replicate` state and not yet
+   * acknowledged, oldest first (etcd-io/raft's Inflights). Heartbeats take no slot.
+   */
+  inflights: number[] = [];
   /** In `probe` state: an AppendEntries is out; wait for it (or the next heartbeat) before another. */
   probeSent = false;
   /** Heard from since the last check-quorum round. */
@@ -27,7 +30,7 @@ export class Progress {
   becomeProbe(): void {
     this.state = 'probe';
     this.nextIndex = this.matchIndex + 1;
-    this.inflight = 0;
+    this.inflights = [];
     this.probeSent = false;
   }
 
@@ -39,8 +42,15 @@ export class Progress {
 
   becomeSnapshot(): void {
     this.state = 'snapshot';
-    this.inflight = 0;
+    this.inflights = [];
     this.probeSent = false;
+  }
+
+  /** Frees the slots of appends up to `index`: the follower holds everything through it. */
+  freeInflightsTo(index: number): void {
+    let n = 0;
+    while (n < this.inflights.length && (this.inflights[n] as number) <= index) n++;
+    if (n > 0) this.inflights.splice(0, n);
   }
 
   /** Records a successful append up to `index`; returns true if matchIndex advanced. */

@@ -66,6 +66,7 @@ export class RaftCore {
   #snapshotDirty = false;
   #snapshotToApply = false;
   #replicationPending = false;
+  #readRoundPending = false;
 
   #votes = new Set<number>();
   #progress: Array<Progress | undefined> = [];
@@ -182,9 +183,9 @@ export class RaftCore {
       this.#reads.push({ id, ok: true, index: this.#commitIndex });
       return;
     }
-    const round = ++this.#readRound;
-    this.#pendingReads.push({ id, index: this.#commitIndex, round });
-    this.#broadcastHeartbeat();
+    // Reads requested before the next Ready share one heartbeat round (sent from ready()).
+    this.#pendingReads.push({ id, index: this.#commitIndex, round: this.#readRound + 1 });
+    this.#readRoundPending = true;
   }
 
   // ---- incoming RPCs ------------------------------------------------------------------------
@@ -275,7 +276,11 @@ export class RaftCore {
     this.#commitIndex = args.lastIncludedIndex;
     this.#snapshotDirty = true;
     this.#snapshotToApply = true;
-    this.#unstableFrom = Math.max(this.#unstableFrom, log.snapshotIndex + 1);
+    // compact() may have dropped the whole log: nothing past its new end is unstable any more.
+    this.#unstableFrom = Math.max(
+      Math.min(this.#unstableFrom, log.lastIndex + 1),
+      log.snapshotIndex + 1,
+    );
     this.#persistedIndex = Math.min(this.#persistedIndex, log.lastIndex);
     return { term: this.#term };
   }
@@ -326,10 +331,11 @@ export class RaftCore {
     const { args } = request;
     progress.recentActive = true;
     progress.ackedRound = Math.max(progress.ackedRound, request.round);
-    if (progress.state === 'replicate' && progress.inflight > 0) progress.inflight--;
 
     if (reply.success) {
-      if (progress.acknowledge(args.prevLogIndex + args.entries.length)) this.#maybeCommit();
+      const matched = args.prevLogIndex + args.entries.length;
+      progress.freeInflightsTo(matched);
+      if (progress.acknowledge(matched)) this.#maybeCommit();
       if (progress.state === 'probe') progress.becomeReplicate();
       this.#sendAppend(request.to);
     } else if (args.prevLogIndex >= progress.matchIndex) {
@@ -494,7 +500,7 @@ export class RaftCore {
     }
     while (
       progress.state === 'replicate' &&
-      progress.inflight < this.#config.maxInflightAppends &&
+      progress.inflights.length < this.#config.maxInflightAppends &&
       progress.nextIndex <= log.lastIndex
     ) {
       const entries = log.slice(
@@ -503,7 +509,7 @@ export class RaftCore {
       );
       this.#pushAppend(peer, progress.nextIndex - 1, entries);
       progress.nextIndex += entries.length;
-      progress.inflight++;
+      progress.inflights.push(progress.nextIndex - 1);
     }
   }
 
@@ -569,6 +575,7 @@ export class RaftCore {
   hasReady(): boolean {
     return (
       this.#replicationPending ||
+      this.#readRoundPending ||
       this.#hardStateDirty ||
       this.#snapshotDirty ||
       this.#snapshotToApply ||
@@ -582,6 +589,13 @@ export class RaftCore {
 
   /** Takes the pending batch of work; see `Ready` for the order the driver must follow. */
   ready(): Ready {
+    if (this.#readRoundPending) {
+      this.#readRoundPending = false;
+      if (this.#role === 'leader') {
+        this.#readRound++;
+        this.#broadcastHeartbeat();
+      }
+    }
     if (this.#replicationPending) {
       this.#replicationPending = false;
       for (let peer = 0; peer < this.#config.peerCount; peer++) this.#sendAppend(peer);
