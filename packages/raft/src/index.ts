@@ -28,7 +28,7 @@ export {
   RaftConfigError,
   RaftError,
 } from './errors.js';
-export { RaftNode, type RaftNodeOptions, type RaftService } from './node.js';
+export { RaftNode, type RaftNodeOptions, type RaftNodeState, type RaftService } from './node.js';
 export { FilePersister, type FilePersisterOptions } from './persister/file-persister.js';
 export { MemoryPersister } from './persister/memory-persister.js';
 export type {

@@ -1,5 +1,5 @@
 import type { RaftMethod, RaftReplies } from './core/messages.js';
-import { RaftCore } from './core/raft.js';
+import { RaftCore, type Role } from './core/raft.js';
 import type { ApplyMsg, OutgoingRequest, Ready } from './core/ready.js';
 import { isArgs, isReply } from './core/validate.js';
 import type { RaftClientEnd, RaftClock, RaftLogger, RaftRandom } from './env.js';
@@ -34,7 +34,21 @@ export interface RaftNodeOptions {
   readonly maxInflightAppends?: number;
   /** Leader steps down when it has not heard from a majority for an election timeout (default true). */
   readonly checkQuorum?: boolean;
+  /** Pre-vote before raising the term, so a rejoining server cannot depose a live leader (default true). */
+  readonly preVote?: boolean;
   readonly logger?: RaftLogger;
+  /**
+   * Called once if the node stops on its own because persisting failed (a failed write or
+   * fsync cannot be retried safely). The node is killed by then; restart it from disk.
+   */
+  readonly onFatal?: (err: unknown) => void;
+}
+
+/** What a node knows of its place in the cluster; see `RaftNode.onStateChange`. */
+export interface RaftNodeState {
+  readonly term: number;
+  readonly role: Role;
+  readonly leaderId: number | null;
 }
 
 /** A type (not an interface) so it fits index-signature service maps such as transport's `ServiceMethods`. */
@@ -61,6 +75,8 @@ export class RaftNode {
   readonly #core: RaftCore;
   readonly #options: RaftNodeOptions;
   readonly #listeners = new Set<(msg: ApplyMsg) => void>();
+  readonly #stateListeners = new Set<(state: RaftNodeState) => void>();
+  #lastState: RaftNodeState;
   readonly #pendingReplies = new Map<number, Waiter<RaftReplies[RaftMethod]>>();
   readonly #pendingReads = new Map<number, Waiter<number>>();
   #nextId = 1;
@@ -87,11 +103,13 @@ export class RaftNode {
         maxEntriesPerAppend: options.maxEntriesPerAppend ?? 512,
         maxInflightAppends: options.maxInflightAppends ?? 16,
         checkQuorum: options.checkQuorum ?? true,
+        preVote: options.preVote ?? true,
         random: options.random,
       },
       state,
     );
     if (options.onApply) this.#listeners.add(options.onApply);
+    this.#lastState = this.#state();
     this.service = {
       RequestVote: (args) => this.#handle('RequestVote', args),
       AppendEntries: (args) => this.#handle('AppendEntries', args),
@@ -124,6 +142,10 @@ export class RaftNode {
 
   getState(): { term: number; isLeader: boolean } {
     return { term: this.#core.term, isLeader: this.#core.isLeader };
+  }
+
+  get role(): Role {
+    return this.#core.role;
   }
 
   /** The leader this node knows of, or null. */
@@ -162,6 +184,12 @@ export class RaftNode {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Subscribes to changes of term, role or known leader; returns the unsubscribe function. */
+  onStateChange(listener: (state: RaftNodeState) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
   /** Stops the node: no more ticks, messages or applies; RPCs to it fail. */
   kill(): void {
     if (this.#killed) return;
@@ -173,6 +201,7 @@ export class RaftNode {
     this.#pendingReplies.clear();
     this.#pendingReads.clear();
     this.#listeners.clear();
+    this.#stateListeners.clear();
   }
 
   get killed(): boolean {
@@ -223,13 +252,16 @@ export class RaftNode {
         }
         this.#deliver(ready);
         this.#core.advance(ready);
+        this.#emitStateChange();
       }
+      this.#emitStateChange();
     } catch (err) {
       this.#options.logger?.warn(
         { me: this.me, error: String(err) },
         'raft: persist failed; stopping node',
       );
       this.kill();
+      this.#options.onFatal?.(err);
     } finally {
       this.#running = false;
     }
@@ -262,6 +294,20 @@ export class RaftNode {
       else if (read.reason === 'not-ready') waiter.reject(new LeaderNotReadyError());
       else waiter.reject(new NotLeaderError(this.#core.leaderId));
     }
+  }
+
+  #state(): RaftNodeState {
+    return { term: this.#core.term, role: this.#core.role, leaderId: this.#core.leaderId };
+  }
+
+  #emitStateChange(): void {
+    const state = this.#state();
+    const last = this.#lastState;
+    if (state.term === last.term && state.role === last.role && state.leaderId === last.leaderId) {
+      return;
+    }
+    this.#lastState = state;
+    for (const listener of this.#stateListeners) listener(state);
   }
 
   #send(request: OutgoingRequest): void {

@@ -72,6 +72,7 @@ interface Setup {
   readonly n: 3 | 5;
   readonly seed: number;
   readonly checkQuorum: boolean;
+  readonly preVote: boolean;
   readonly batching: boolean;
 }
 
@@ -79,6 +80,7 @@ const setupArb: fc.Arbitrary<Setup> = fc.record({
   n: fc.constantFrom(3 as const, 5 as const),
   seed: fc.nat(),
   checkQuorum: fc.boolean(),
+  preVote: fc.boolean(),
   batching: fc.boolean(),
 });
 
@@ -86,7 +88,12 @@ function play(setup: Setup, actions: readonly Action[], snapshotEvery?: number):
   const { n } = setup;
   const net = new CoreNet({
     n,
-    core: { checkQuorum: setup.checkQuorum, maxEntriesPerAppend: 4, maxInflightAppends: 2 },
+    core: {
+      checkQuorum: setup.checkQuorum,
+      preVote: setup.preVote,
+      maxEntriesPerAppend: 4,
+      maxInflightAppends: 2,
+    },
     random: (i) => seededRandom(setup.seed * 31 + i),
     batching: setup.batching,
     snapshotEvery,

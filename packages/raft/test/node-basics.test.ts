@@ -35,10 +35,23 @@ describe('RaftNode basics', () => {
     await simulate(
       async (sim) => {
         const { nodes, applied } = await cluster(sim, 3);
+        const changes: string[][] = nodes.map(() => []);
+        nodes.forEach((node, i) =>
+          node.onStateChange((s) => changes[i]?.push(`${s.term}:${s.role}:${s.leaderId}`)),
+        );
         await sim.sleep(2000);
         const leaders = nodes.filter((n) => n.getState().isLeader);
         expect(leaders).toHaveLength(1);
         const leader = leaders[0] as RaftNode;
+        expect(leader.role).toBe('leader');
+        expect(changes[leader.me]).toEqual([
+          '0:precandidate:null',
+          `1:candidate:null`,
+          `1:leader:${leader.me}`,
+        ]);
+        for (const node of nodes) {
+          if (node !== leader) expect(changes[node.me]?.at(-1)).toBe(`1:follower:${leader.me}`);
+        }
         for (let i = 1; i <= 100; i++) expect(leader.start(i * 10).index).toBe(i);
         await sim.sleep(1000);
         for (const log of applied) {

@@ -9,6 +9,12 @@ export interface RequestVoteArgs {
   readonly candidateId: number;
   readonly lastLogIndex: number;
   readonly lastLogTerm: number;
+  /**
+   * A pre-vote (Raft thesis §9.6): "would you vote for me in `term`?". Answering changes
+   * nothing on the receiver, so a server that cannot win (cut off, or behind) never raises
+   * the cluster's term and never deposes a working leader.
+   */
+  readonly preVote?: boolean;
 }
 
 export interface RequestVoteReply {

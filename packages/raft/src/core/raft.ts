@@ -27,10 +27,12 @@ export interface RaftCoreConfig {
   readonly maxInflightAppends: number;
   /** A leader that has not heard from a majority within an election timeout steps down. */
   readonly checkQuorum: boolean;
+  /** Run a pre-vote round before raising the term (Raft thesis §9.6). */
+  readonly preVote: boolean;
   readonly random: RaftRandom;
 }
 
-export type Role = 'follower' | 'candidate' | 'leader';
+export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';
 
 /**
  * The Raft protocol as a synchronous state machine (Figure 2 of the extended paper, plus fast
@@ -133,7 +135,10 @@ export class RaftCore {
   tick(): void {
     this.#electionElapsed++;
     if (this.#role !== 'leader') {
-      if (this.#electionElapsed >= this.#electionTimeout) this.#campaign();
+      if (this.#electionElapsed >= this.#electionTimeout) {
+        if (this.#config.preVote) this.#preCampaign();
+        else this.#campaign();
+      }
       return;
     }
     if (this.#config.checkQuorum && this.#electionElapsed >= this.#config.electionTicks) {
@@ -207,6 +212,16 @@ export class RaftCore {
   }
 
   #handleRequestVote(args: RequestVoteArgs): RequestVoteReply {
+    if (args.preVote === true) {
+      const grant =
+        args.term > this.#term &&
+        !this.#inLease() &&
+        this.#log.isUpToDate(args.lastLogIndex, args.lastLogTerm);
+      return { term: this.#term, voteGranted: grant };
+    }
+    // Within an election timeout of hearing from a live leader, a vote request is a disruption
+    // (a server that was cut off), not a sign the leader is gone: ignore it (thesis §4.2.3).
+    if (args.term > this.#term && this.#inLease()) return { term: this.#term, voteGranted: false };
     if (args.term > this.#term) this.#becomeFollower(args.term, null);
     const grant =
       args.term === this.#term &&
@@ -293,6 +308,10 @@ export class RaftCore {
       this.#becomeFollower(reply.term, null);
       return;
     }
+    if (request.method === 'RequestVote' && (request.args as RequestVoteArgs).preVote === true) {
+      this.#onPreVote(request as OutgoingRequest<'RequestVote'>, reply as RequestVoteReply);
+      return;
+    }
     if (request.args.term !== this.#term) return;
     switch (request.method) {
       case 'RequestVote':
@@ -317,6 +336,13 @@ export class RaftCore {
     if (request.method === 'RequestVote') return;
     if (progress.state === 'probe') progress.probeSent = false;
     else progress.becomeProbe();
+  }
+
+  #onPreVote(request: OutgoingRequest<'RequestVote'>, reply: RequestVoteReply): void {
+    if (this.#role !== 'precandidate' || request.args.term !== this.#term + 1 || !reply.voteGranted)
+      return;
+    this.#votes.add(request.to);
+    if (this.#votes.size >= this.#majority) this.#campaign();
   }
 
   #onVote(from: number, reply: RequestVoteReply): void {
@@ -367,6 +393,20 @@ export class RaftCore {
 
   // ---- roles --------------------------------------------------------------------------------
 
+  /** A pre-vote round for term + 1: nothing is persisted and no one changes state. */
+  #preCampaign(): void {
+    this.#role = 'precandidate';
+    this.#leaderId = null;
+    this.#votes = new Set([this.me]);
+    this.#resetElectionTimer();
+    this.#failReads();
+    if (this.#votes.size >= this.#majority) {
+      this.#campaign();
+      return;
+    }
+    this.#requestVotes(this.#term + 1, true);
+  }
+
   #campaign(): void {
     this.#role = 'candidate';
     this.#term++;
@@ -380,16 +420,28 @@ export class RaftCore {
       this.#becomeLeader();
       return;
     }
+    this.#requestVotes(this.#term, false);
+  }
+
+  #requestVotes(term: number, preVote: boolean): void {
     const args: RequestVoteArgs = {
-      term: this.#term,
+      term,
       candidateId: this.me,
       lastLogIndex: this.#log.lastIndex,
       lastLogTerm: this.#log.lastTerm,
+      ...(preVote ? { preVote } : {}),
     };
     for (let peer = 0; peer < this.#config.peerCount; peer++) {
       if (peer !== this.me)
         this.#requests.push({ to: peer, method: 'RequestVote', args, round: 0 });
     }
+  }
+
+  /** A leader is known to be alive: this server heard from it within the minimum election timeout. */
+  #inLease(): boolean {
+    if (!this.#config.checkQuorum) return false;
+    if (this.#role === 'leader') return true;
+    return this.#leaderId !== null && this.#electionElapsed < this.#config.electionTicks;
   }
 
   #becomeLeader(): void {

@@ -26,7 +26,13 @@ const isEntry = (value: unknown): boolean =>
 
 export const isArgs: { [M in RaftMethod]: Guard<RaftArgs[M]> } = {
   RequestVote: (v): v is RaftArgs['RequestVote'] =>
-    fields(v, { term: isIndex, candidateId: isPeer, lastLogIndex: isIndex, lastLogTerm: isIndex }),
+    fields(v, {
+      term: isIndex,
+      candidateId: isPeer,
+      lastLogIndex: isIndex,
+      lastLogTerm: isIndex,
+      preVote: (p) => p === undefined || typeof p === 'boolean',
+    }),
   AppendEntries: (v): v is RaftArgs['AppendEntries'] =>
     fields(v, {
       term: isIndex,

@@ -68,6 +68,7 @@ export function coreConfig(
     maxEntriesPerAppend: MAX_ENTRIES,
     maxInflightAppends: MAX_INFLIGHT,
     checkQuorum: false,
+    preVote: false,
     random: zeroRandom,
     ...options,
   };
@@ -707,6 +708,9 @@ export class CoreNet {
       fail(`durable last index ${d.lastIndex}, in memory ${core.lastIndex}`);
     }
     for (const request of ready.requests) {
+      // A pre-vote asks about term + 1 without taking it: nothing to persist.
+      if (request.method === 'RequestVote' && (request.args as { preVote?: boolean }).preVote)
+        continue;
       if (request.args.term > d.term) fail(`sends term ${request.args.term} before persisting it`);
       if (request.method === 'RequestVote' && request.args.term === d.term && d.votedFor !== i) {
         fail(`asks for votes in term ${d.term} without a durable vote for itself`);
@@ -718,6 +722,7 @@ export class CoreNet {
       if (rpc === undefined || reply.term !== d.term) continue;
       if (
         rpc.request.method === 'RequestVote' &&
+        !(rpc.request.args as RequestVoteArgs).preVote &&
         (reply as RaftReplies['RequestVote']).voteGranted
       ) {
         const { candidateId } = rpc.request.args as RequestVoteArgs;
