@@ -10,6 +10,9 @@ import { CodecError } from './errors.js';
  */
 const packr = new Packr({
   useRecords: false,
+  // Never decode msgpackr's reference extensions: a peer could send a cyclic value, or a small
+  // DAG that explodes when walked or re-encoded.
+  structuredClone: false,
   writeFunction: () => {
     throw new CodecError('cannot encode a function');
   },
@@ -33,6 +36,22 @@ export function decode(bytes: Uint8Array): unknown {
   }
 }
 
+/** A message for anything thrown; never throws itself. */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && typeof err.message === 'string') return err.message;
+  return describe(err);
+}
+
+/**
+ * A short, safe description of an untrusted value for logs and error frames. `String(v)`
+ * is not safe: a decoded map with a non-callable `toString` makes it throw.
+ */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return value.length > 200 ? `${value.slice(0, 200)}…` : value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return `${value}`;
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
 }

@@ -10,7 +10,7 @@ export {
   SimulationError,
   TransportError,
 } from './errors.js';
-export { type Logger, silentLogger, stderrLogger } from './logger.js';
+export { type Logger, rateLimitedLogger, silentLogger, stderrLogger } from './logger.js';
 export { type Random, randomSeed, SeededRandom, systemRandom } from './random.js';
 export {
   type CallContext,

@@ -1,6 +1,7 @@
+import { type Clock, realClock } from './clock.js';
 import { errorMessage } from './codec.js';
 import { BadArgumentsError, ServiceDefinitionError } from './errors.js';
-import { type Logger, stderrLogger } from './logger.js';
+import { type Logger, rateLimitedLogger, stderrLogger } from './logger.js';
 import type { CallContext, Handler, NoReplyCode, ServiceMethods } from './rpc.js';
 
 /** The outcome of dispatching one call on a server: a reply, or a server-side failure. */
@@ -9,7 +10,11 @@ export type DispatchResult =
   | { readonly ok: false; readonly code: NoReplyCode; readonly message: string };
 
 export interface RpcServerOptions {
+  /** Where refused calls are logged, at most `maxLogLinesPerSecond` lines a second. */
   readonly logger?: Logger;
+  readonly maxLogLinesPerSecond?: number;
+  /** Only for the log rate limit. */
+  readonly clock?: Clock;
 }
 
 const SERVICE_NAME = /^[A-Za-z_][\w-]*$/;
@@ -24,7 +29,11 @@ export class RpcServer {
   #callCount = 0;
 
   constructor(options: RpcServerOptions = {}) {
-    this.#logger = options.logger ?? stderrLogger;
+    this.#logger = rateLimitedLogger(
+      options.logger ?? stderrLogger,
+      options.clock ?? realClock,
+      options.maxLogLinesPerSecond,
+    );
   }
 
   /** Registers a service; its methods are called as `"<name>.<method>"`. */

@@ -1,3 +1,4 @@
+import { describe } from './codec.js';
 import { SimulationError } from './errors.js';
 import { randomSeed, SeededRandom } from './random.js';
 import { SimNetwork } from './sim/sim-network.js';
@@ -119,5 +120,5 @@ function withSeed(error: unknown, seed: number, virtualMs: number): unknown {
     error.message = `${error.message}\n  [${note}]`;
     return error;
   }
-  return new Error(`${String(error)}\n  [${note}]`, { cause: error });
+  return new Error(`${describe(error)}\n  [${note}]`, { cause: error });
 }

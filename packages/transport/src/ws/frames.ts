@@ -1,3 +1,4 @@
+import { describe } from '../codec.js';
 import type { NoReplyCode } from '../rpc.js';
 
 /**
@@ -45,7 +46,7 @@ export interface RequestFrame {
 export function parseRequest(frame: unknown): RequestFrame | string {
   if (!Array.isArray(frame) || frame.length !== 4) return 'frame is not a 4-element array';
   const [type, id, method, args] = frame as [unknown, unknown, unknown, unknown];
-  if (type !== FrameType.REQUEST) return `unexpected frame type ${String(type)}`;
+  if (type !== FrameType.REQUEST) return `unexpected frame type ${describe(type)}`;
   if (!isRequestId(id)) return 'request id is not a positive integer';
   if (typeof method !== 'string' || method.length === 0 || method.length > MAX_METHOD_LENGTH) {
     return 'method is not a non-empty string of at most 256 characters';

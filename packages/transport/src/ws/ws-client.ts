@@ -1,6 +1,6 @@
 import WebSocket, { type RawData } from 'ws';
 import { type Clock, realClock, type TimerHandle } from '../clock.js';
-import { decode, encode, errorMessage } from '../codec.js';
+import { decode, describe, encode, errorMessage } from '../codec.js';
 import { FrameTooLargeError } from '../errors.js';
 import { type Logger, stderrLogger } from '../logger.js';
 import { type Random, systemRandom } from '../random.js';
@@ -197,7 +197,7 @@ export class WsClient implements ClientEnd {
     if (type === FrameType.ERROR && frame.length === 4 && typeof id === 'number') {
       const [, , code, message] = frame as [unknown, unknown, unknown, unknown];
       const call = this.#pending.get(id);
-      const text = typeof message === 'string' ? message : String(code);
+      const text = typeof message === 'string' ? message : describe(code);
       if (call === undefined) {
         this.#logger.warn(
           { url: this.url, code, message: text },
@@ -209,7 +209,7 @@ export class WsClient implements ClientEnd {
       this.#settle(call, { ok: false, code: failure, message: text });
       return;
     }
-    this.#protocolError(socket, `unexpected frame type ${String(type)}`);
+    this.#protocolError(socket, `unexpected frame type ${describe(type)}`);
   }
 
   #onWelcome(): void {

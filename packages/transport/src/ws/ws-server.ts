@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { type Clock, realClock, type TimerHandle } from '../clock.js';
 import { decode, encode, errorMessage } from '../codec.js';
-import { type Logger, stderrLogger } from '../logger.js';
+import { type Logger, rateLimitedLogger, stderrLogger } from '../logger.js';
 import type { DispatchResult, RpcServer } from '../rpc-server.js';
 import { tokenMatches } from './auth.js';
 import { CloseCode, FrameType, isRequestId, PROTOCOL_VERSION, parseRequest } from './frames.js';
@@ -24,7 +24,9 @@ export interface WsServerOptions {
   readonly maxInFlightPerConnection?: number;
   /** Stop reading from a connection while this many reply bytes wait to be sent to it (default 4 MiB). */
   readonly highWaterMarkBytes?: number;
+  /** Connection-level warnings (auth failures, bad frames), at most this many lines a second (default 20). */
   readonly logger?: Logger;
+  readonly maxLogLinesPerSecond?: number;
   readonly clock?: Clock;
 }
 
@@ -53,7 +55,11 @@ export class WsServer {
       helloTimeoutMs: options.helloTimeoutMs ?? 5000,
       maxInFlight: options.maxInFlightPerConnection ?? 1024,
       highWaterMark: options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK,
-      logger: options.logger ?? stderrLogger,
+      logger: rateLimitedLogger(
+        options.logger ?? stderrLogger,
+        options.clock ?? realClock,
+        options.maxLogLinesPerSecond,
+      ),
       clock: options.clock ?? realClock,
     };
     wss.on('connection', (socket, request) => {
@@ -126,6 +132,9 @@ class Connection {
   #helloTimer: TimerHandle | undefined;
   #inFlight = 0;
   #paused = false;
+  #draining = false;
+  /** Frames ws emitted after we paused (the rest of the chunk it had read): handled on resume. */
+  readonly #backlog: Array<readonly [RawData, boolean]> = [];
   #badFrames = 0;
 
   constructor(socket: WebSocket, peer: string, settings: ConnectionSettings, onClose: () => void) {
@@ -160,6 +169,27 @@ class Connection {
 
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.#closed) return;
+    if (this.#paused || this.#draining || this.#backlog.length > 0) {
+      this.#backlog.push([data, isBinary]);
+      return;
+    }
+    this.#handle(data, isBinary);
+  }
+
+  #handle(data: RawData, isBinary: boolean): void {
+    try {
+      this.#handleFrame(data, isBinary);
+    } catch (err) {
+      // Nothing a peer sends may take the process down; a bug here costs one connection.
+      this.#settings.logger.warn(
+        { peer: this.#peer, error: errorMessage(err) },
+        'ws: error handling a frame',
+      );
+      this.#close(1011, 'internal error');
+    }
+  }
+
+  #handleFrame(data: RawData, isBinary: boolean): void {
     let frame: unknown;
     try {
       if (!isBinary) throw new Error('text frames are not accepted');
@@ -255,16 +285,34 @@ class Connection {
     }
   }
 
-  /** Backpressure: stop reading while too many calls are in flight or too many reply bytes are unsent. */
+  #saturated(): boolean {
+    return (
+      this.#inFlight >= this.#settings.maxInFlight ||
+      this.#socket.bufferedAmount > this.#settings.highWaterMark
+    );
+  }
+
+  /**
+   * Backpressure: stop reading while too many calls are in flight or too many reply bytes are
+   * unsent; when that clears, handle the backlog first, then read again.
+   */
   #updateFlow(): void {
     if (this.#closed) return;
-    const saturated =
-      this.#inFlight >= this.#settings.maxInFlight ||
-      this.#socket.bufferedAmount > this.#settings.highWaterMark;
-    if (saturated && !this.#paused) {
-      this.#paused = true;
-      this.#socket.pause();
-    } else if (!saturated && this.#paused) {
+    if (this.#saturated()) {
+      if (!this.#paused) {
+        this.#paused = true;
+        this.#socket.pause();
+      }
+      return;
+    }
+    if (this.#draining) return;
+    this.#draining = true;
+    while (!this.#closed && this.#backlog.length > 0 && !this.#saturated()) {
+      const [data, isBinary] = this.#backlog.shift() as readonly [RawData, boolean];
+      this.#handle(data, isBinary);
+    }
+    this.#draining = false;
+    if (this.#paused && !this.#closed && this.#backlog.length === 0 && !this.#saturated()) {
       this.#paused = false;
       this.#socket.resume();
     }
