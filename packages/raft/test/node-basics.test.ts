@@ -36,9 +36,9 @@ describe('RaftNode basics', () => {
       async (sim) => {
         const { nodes, applied } = await cluster(sim, 3);
         const changes: string[][] = nodes.map(() => []);
-        nodes.forEach((node, i) =>
-          node.onStateChange((s) => changes[i]?.push(`${s.term}:${s.role}:${s.leaderId}`)),
-        );
+        for (const [i, node] of nodes.entries()) {
+          node.onStateChange((s) => changes[i]?.push(`${s.term}:${s.role}:${s.leaderId}`));
+        }
         await sim.sleep(2000);
         const leaders = nodes.filter((n) => n.getState().isLeader);
         expect(leaders).toHaveLength(1);
