@@ -238,19 +238,32 @@ export class RaftNode {
     });
   }
 
-  /** The Ready loop: persist, then send and reply, then apply, then advance. */
+  /**
+   * The Ready loop: persist, then send and reply, then apply, then advance.
+   *
+   * One exception to "persist first": a leader's AppendEntries and InstallSnapshot leave before
+   * its own write, so the leader's fsync and its followers' overlap (thesis §10.2.1). That is
+   * safe because the core counts the leader's own log toward commitment only once persisted,
+   * and nothing such a request carries depends on unpersisted term or vote (a term change in
+   * the same Ready keeps everything waiting).
+   */
   async #process(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
     try {
       while (!this.#killed && this.#core.hasReady()) {
         const ready = this.#core.ready();
+        const appendsFirst = ready.persist !== undefined && ready.persist.hardState === undefined;
+        if (appendsFirst) {
+          for (const request of ready.requests)
+            if (request.method !== 'RequestVote') this.#send(request);
+        }
         if (ready.persist !== undefined) {
           const saving = this.#options.persister.save(ready.persist);
           if (saving !== undefined) await saving;
           if (this.#killed) return;
         }
-        this.#deliver(ready);
+        this.#deliver(ready, appendsFirst);
         this.#core.advance(ready);
         this.#emitStateChange();
       }
@@ -267,12 +280,14 @@ export class RaftNode {
     }
   }
 
-  #deliver(ready: Ready): void {
+  #deliver(ready: Ready, appendsSent: boolean): void {
     for (const { requestId, reply } of ready.replies) {
       this.#pendingReplies.get(requestId)?.resolve(reply);
       this.#pendingReplies.delete(requestId);
     }
-    for (const request of ready.requests) this.#send(request);
+    for (const request of ready.requests) {
+      if (!appendsSent || request.method === 'RequestVote') this.#send(request);
+    }
     for (const msg of ready.apply) {
       for (const listener of this.#listeners) {
         if (this.#killed) return;

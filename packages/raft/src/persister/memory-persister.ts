@@ -54,10 +54,17 @@ export class MemoryPersister implements Persister {
       this.#snapshotData = data.slice();
     }
     if (update.entries !== undefined) {
+      // In place: a save costs what it changes, not the length of the log (copy() slices).
       const keep = Math.max(0, update.entries.from - first());
-      const entries = this.#entries.slice(0, keep);
-      for (const entry of update.entries.entries) entries.push(encode(entry));
-      this.#setEntries(entries);
+      for (let i = keep; i < this.#entries.length; i++) {
+        this.#entryBytes -= (this.#entries[i] as Buffer).length;
+      }
+      if (keep < this.#entries.length) this.#entries.length = keep;
+      for (const entry of update.entries.entries) {
+        const bytes = encode(entry);
+        this.#entries.push(bytes);
+        this.#entryBytes += bytes.length;
+      }
     }
     if (update.hardState !== undefined) this.#hardState = encode(update.hardState);
   }

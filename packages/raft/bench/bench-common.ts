@@ -1,0 +1,294 @@
+/**
+ * Shared pieces of the Raft benchmark (see raft-bench.ts): the command, the closed loop, the
+ * apply waiter that resolves a proposal by index on the leader, and the statistics.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { performance } from 'node:perf_hooks';
+import type {
+  ApplyMsg,
+  PersistedState,
+  Persister,
+  PersistUpdate,
+  RaftClientEnd,
+  RaftNode,
+} from '../src/index.js';
+
+/** Size of every proposed command, in bytes (etcd-load.mjs puts 16-byte keys and 128-byte values). */
+export const COMMAND_BYTES = 128;
+
+/** Raft timing and batching knobs passed to every node (undefined: the node's default). */
+export interface RaftKnobs {
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  readonly maxEntriesPerAppend?: number;
+  readonly maxInflightAppends?: number;
+}
+
+/** What one server did, counted by the wrappers below (monotonic; diff two samples). */
+export interface Counters {
+  /** Persister saves: one per Ready that persists something, i.e. one fdatasync on disk. */
+  saves: number;
+  /** Log entries written by those saves. */
+  savedEntries: number;
+  /** AppendEntries sent (heartbeats included) and the entries they carried. */
+  appendsOut: number;
+  appendEntriesOut: number;
+  /** Every RPC this server sent to a peer. */
+  rpcsOut: number;
+}
+
+export function newCounters(): Counters {
+  return { saves: 0, savedEntries: 0, appendsOut: 0, appendEntriesOut: 0, rpcsOut: 0 };
+}
+
+export function diffCounters(a: Counters, b: Counters): Counters {
+  return {
+    saves: b.saves - a.saves,
+    savedEntries: b.savedEntries - a.savedEntries,
+    appendsOut: b.appendsOut - a.appendsOut,
+    appendEntriesOut: b.appendEntriesOut - a.appendEntriesOut,
+    rpcsOut: b.rpcsOut - a.rpcsOut,
+  };
+}
+
+/** The persister, counting saves and saved entries. */
+export function countingPersister(inner: Persister, counters: Counters): Persister {
+  return {
+    load: (): PersistedState | undefined | Promise<PersistedState | undefined> => inner.load(),
+    save: (update: PersistUpdate): void | Promise<void> => {
+      counters.saves++;
+      counters.savedEntries += update.entries?.entries.length ?? 0;
+      return inner.save(update);
+    },
+    raftStateSize: () => inner.raftStateSize(),
+    snapshotSize: () => inner.snapshotSize(),
+  };
+}
+
+/** A peer end, counting RPCs and AppendEntries. */
+export function countingEnd(inner: RaftClientEnd, counters: Counters): RaftClientEnd {
+  return {
+    call: (method, args) => {
+      counters.rpcsOut++;
+      if (method === 'Raft.AppendEntries') {
+        counters.appendsOut++;
+        counters.appendEntriesOut += (args as { entries: readonly unknown[] }).entries.length;
+      }
+      return inner.call(method, args);
+    },
+  };
+}
+
+/**
+ * A V8 CPU profile of this process over the measured window only (startup, election and
+ * warmup excluded), written as `<file>.cpuprofile` with `<file>.meta.json` beside it (commits
+ * etc., which bench-profile.ts reads to print µs per commit).
+ */
+export class WindowProfiler {
+  #session: Session | undefined;
+
+  async start(intervalUs = 200): Promise<void> {
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
+    await session.post('Profiler.start');
+    this.#session = session;
+  }
+
+  async stop(file: string, meta: Record<string, unknown>): Promise<void> {
+    const session = this.#session;
+    if (session === undefined) return;
+    this.#session = undefined;
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    writeFileSync(`${file}.cpuprofile`, JSON.stringify(profile));
+    writeFileSync(`${file}.meta.json`, JSON.stringify(meta));
+  }
+}
+
+/** A fresh 128-byte command: client id and sequence number up front, filler after. */
+export function makeCommand(client: number, seq: number): Uint8Array {
+  const bytes = new Uint8Array(COMMAND_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, client);
+  view.setUint32(4, seq);
+  bytes.fill(0x61 + (seq % 26), 8);
+  return bytes;
+}
+
+/** How one proposal ended, as seen by the node that was asked to propose it. */
+export type ProposeOutcome =
+  /** Applied on this node at the index and term `start` returned. */
+  | { readonly ok: true; readonly index: number }
+  /** Not proposed: this node is not the leader (it names the leader it knows of, if any). */
+  | { readonly ok: false; readonly reason: 'not-leader'; readonly leaderId: number | null }
+  /** Proposed, but another entry was applied at its index (leadership changed). */
+  | { readonly ok: false; readonly reason: 'lost'; readonly leaderId: number | null };
+
+/**
+ * Proposes on one node and resolves when THAT node applies the proposal's index (matched by
+ * index from onApply; the term tells whether the entry there is ours).
+ */
+export class ApplyWaiter {
+  readonly #node: RaftNode;
+  readonly #waiting = new Map<number, { term: number; resolve: (o: ProposeOutcome) => void }>();
+  readonly #unsubscribe: () => void;
+
+  constructor(node: RaftNode) {
+    this.#node = node;
+    this.#unsubscribe = node.onApply((msg) => this.#onApply(msg));
+  }
+
+  propose(command: Uint8Array): Promise<ProposeOutcome> | ProposeOutcome {
+    const { index, term, isLeader } = this.#node.start(command);
+    if (!isLeader) return { ok: false, reason: 'not-leader', leaderId: this.#node.leaderId };
+    return new Promise((resolve) => this.#waiting.set(index, { term, resolve }));
+  }
+
+  /** Proposals not yet applied. */
+  get pending(): number {
+    return this.#waiting.size;
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    this.#waiting.clear();
+  }
+
+  #onApply(msg: ApplyMsg): void {
+    const waiter = this.#waiting.get(msg.index);
+    if (waiter === undefined) return;
+    this.#waiting.delete(msg.index);
+    if (msg.type === 'command' && msg.term === waiter.term) {
+      waiter.resolve({ ok: true, index: msg.index });
+    } else {
+      waiter.resolve({ ok: false, reason: 'lost', leaderId: this.#node.leaderId });
+    }
+  }
+}
+
+/** One closed-loop measurement of one setup at one concurrency. */
+export interface LoopResult {
+  /** Proposals that committed (and were applied on the leader) in the measured window. */
+  readonly commits: number;
+  /** Proposals that failed (not leader, lost, RPC failure). */
+  readonly failures: number;
+  readonly seconds: number;
+  readonly commitsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Commits in the second half of the measured window over those in the first (1: steady). */
+  readonly secondHalfRatio: number;
+}
+
+/**
+ * `concurrency` clients, each with one proposal in flight: propose, wait for the outcome,
+ * propose the next. A warmup phase runs first (not measured), then the measured phase, each
+ * until its time is up; a proposal in flight at the deadline is waited for and counted (as
+ * etcd-load.mjs does). `propose` resolves true for a commit, false for a failure.
+ */
+export async function closedLoop(options: {
+  readonly concurrency: number;
+  readonly warmupMs: number;
+  readonly measureMs: number;
+  readonly propose: (client: number, seq: number) => Promise<boolean>;
+  /** Runs between the phases, with nothing in flight (e.g. to read CPU counters). */
+  readonly beforeMeasure?: () => unknown;
+  /** Runs right after the measured phase, with nothing in flight. */
+  readonly afterMeasure?: (window: { commits: number; seconds: number }) => unknown;
+}): Promise<LoopResult> {
+  const { concurrency, warmupMs, measureMs, propose } = options;
+  let seq = 0;
+  let firstHalf = 0;
+  let secondHalf = 0;
+  const phase = async (ms: number, latencies: number[] | undefined): Promise<number> => {
+    const start = performance.now();
+    const deadline = start + ms;
+    const half = start + ms / 2;
+    let failures = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, client) => {
+        while (performance.now() < deadline) {
+          const t0 = performance.now();
+          const ok = await propose(client, seq++);
+          if (!ok) {
+            failures++;
+            // Leadership is moving: do not spin.
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            continue;
+          }
+          const t1 = performance.now();
+          latencies?.push(t1 - t0);
+          if (t1 < half) firstHalf++;
+          else secondHalf++;
+        }
+      }),
+    );
+    return failures;
+  };
+  if (warmupMs > 0) await phase(warmupMs, undefined);
+  await options.beforeMeasure?.();
+  firstHalf = 0;
+  secondHalf = 0;
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  const failures = await phase(measureMs, latencies);
+  const seconds = (performance.now() - t0) / 1000;
+  await options.afterMeasure?.({ commits: latencies.length, seconds });
+  latencies.sort((a, b) => a - b);
+  return {
+    commits: latencies.length,
+    failures,
+    seconds,
+    commitsPerSecond: latencies.length / seconds,
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    maxMs: latencies[latencies.length - 1] ?? Number.NaN,
+    secondHalfRatio: firstHalf === 0 ? Number.NaN : secondHalf / firstHalf,
+  };
+}
+
+/** The q-quantile of sorted values, as etcd-load.mjs computes it. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+export function median(values: readonly number[]): number {
+  const s = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1
+    ? (s[mid] as number)
+    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** Resolves after `ms` of real time (the benchmark runs in real time). */
+export function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` every `everyMs` until it returns a value, or throws after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  everyMs: number,
+  check: () => T | undefined | Promise<T | undefined>,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await sleepMs(everyMs);
+  }
+}
