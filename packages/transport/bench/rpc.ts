@@ -14,8 +14,14 @@
  * a 128-byte value; the handler does the floor server's work. It reports medians over the
  * repeats and, per level, whether ours reaches TARGET_RATIO of the floor's round trips/s.
  *
- * `--profile DIR` writes V8 CPU profiles of both of our processes and of the floor's into DIR
- * (diagnosis only: profiling slows every figure down).
+ * `--profile DIR` writes V8 CPU profiles of both of our processes and of the floor's client into
+ * DIR (diagnosis only: profiling slows every figure down; ws-echo.mjs kills its server before
+ * that one can write its profile).
+ *
+ * Figures are only comparable on an otherwise idle machine: it samples the CPUs before each run
+ * and after the last one, and warns when something else is running. At 1 in flight the round trip is decided by
+ * the scheduler more than by code: ~90 µs when client and server sit on different vCPUs (each
+ * hop pays a cross-CPU wakeup), ~20 µs when they share one, so a single repeat can be off by 3x.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +37,8 @@ import { encode, RpcServer, stderrLogger, WsClient, WsServer } from '../src/inde
 const TARGET_RATIO = 0.85;
 const METHOD = 'Raft.AppendEntries';
 const PAYLOAD_BYTES = 128;
+/** Sampling interval of `--profile` (V8's default, 1 ms, is too coarse for µs-scale calls). */
+const PROFILE_INTERVAL_US = 100;
 
 const thisFile = fileURLToPath(import.meta.url);
 const packageDir = path.resolve(path.dirname(thisFile), '..');
@@ -81,6 +89,8 @@ interface LevelResult {
   p50_us: number;
   p99_us: number;
   client_cpu_pct: number;
+  /** Ours only (ws-echo.mjs does not report it). */
+  server_cpu_pct?: number;
   failures: number;
 }
 
@@ -102,6 +112,13 @@ async function serve(): Promise<void> {
   const server = await WsServer.listen({ rpcServer, port: 0, authToken, logger: stderrLogger });
   // With --cpu-prof the profile is written on a normal exit, so leave through process.exit.
   process.on('disconnect', () => process.exit(0));
+  // The parent asks for this process's CPU time around each measured loop.
+  process.on('message', (message) => {
+    if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ cpuMicros: user + system });
+    }
+  });
   process.send?.({ port: server.port });
 }
 
@@ -156,6 +173,22 @@ function waitForPort(child: ChildProcess, ms: number): Promise<number> {
   });
 }
 
+/** The server child's CPU time so far, in microseconds. */
+function serverCpuMicros(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: unknown): void => {
+      const micros = (message as { cpuMicros?: unknown }).cpuMicros;
+      if (typeof micros !== 'number') return;
+      child.off('message', onMessage);
+      resolve(micros);
+    };
+    child.on('message', onMessage);
+    child.send('cpu', (err) => {
+      if (err !== null) reject(err);
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parent: the floor (ws-echo.mjs, a separate Node process with its own server child)
 // ---------------------------------------------------------------------------------------------
@@ -169,7 +202,16 @@ function runFloor(
   budgetMs: number,
   profileDir: string | undefined,
 ): Promise<LevelResult[]> {
-  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const nodeArgs =
+    profileDir === undefined
+      ? []
+      : [
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          profileDir,
+          '--cpu-prof-interval',
+          String(PROFILE_INTERVAL_US),
+        ];
   const args = [
     ...nodeArgs,
     floorPath,
@@ -257,7 +299,16 @@ async function runOurs(
   profileDir: string | undefined,
 ): Promise<LevelResult[]> {
   const authToken = randomBytes(24).toString('base64url');
-  const profileArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const profileArgs =
+    profileDir === undefined
+      ? []
+      : [
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          profileDir,
+          '--cpu-prof-interval',
+          String(PROFILE_INTERVAL_US),
+        ];
   const child = track(
     fork(thisFile, ['--server'], {
       // The child runs TypeScript too; resolve tsx from here so any cwd works.
@@ -283,16 +334,15 @@ async function runOurs(
     // The frame WsClient puts on the wire for such a call: [REQUEST, id, method, args].
     const reqBytes = encode([2, nextId, METHOD, mkArgs()]).length;
 
+    // The loops await client.call() directly, as ws-echo.mjs awaits its call(): one promise
+    // per call on both sides (an async wrapper here would add a second one to ours).
     let failures = 0;
-    const call = async (): Promise<void> => {
-      const result = await ready.call<AppendEntriesReply>(METHOD, mkArgs());
-      if (!result.ok) failures++;
-    };
 
     const session = profileDir === undefined ? undefined : new Session();
     if (session !== undefined) {
       session.connect();
       await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
       await session.post('Profiler.start');
     }
 
@@ -308,7 +358,7 @@ async function runOurs(
         Array.from({ length: c }, async () => {
           while (w < warm) {
             w++;
-            await call();
+            if (!(await ready.call(METHOD, mkArgs())).ok) failures++;
           }
         }),
       );
@@ -316,6 +366,7 @@ async function runOurs(
       const lat = new Float64Array(n);
       let issued = 0;
       let done = 0;
+      const serverCpu0 = await serverCpuMicros(child);
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const deadline = t0 + maxSeconds * 1000;
@@ -324,13 +375,15 @@ async function runOurs(
           while (issued < n && performance.now() < deadline) {
             issued++;
             const s = performance.now();
-            await call();
+            const result = await ready.call(METHOD, mkArgs());
             lat[done++] = performance.now() - s;
+            if (!result.ok) failures++;
           }
         }),
       );
       const el = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
+      const serverCpu = (await serverCpuMicros(child)) - serverCpu0;
       const sorted = lat.subarray(0, done).sort();
       const q = (p: number): number => sorted[Math.min(done - 1, Math.floor(p * done))] as number;
       results.push({
@@ -344,6 +397,7 @@ async function runOurs(
         p50_us: round(q(0.5) * 1000, 1),
         p99_us: round(q(0.99) * 1000, 1),
         client_cpu_pct: round(((cpu.user + cpu.system) / 1e6 / el) * 100, 0),
+        server_cpu_pct: round((serverCpu / 1e6 / el) * 100, 0),
         failures,
       });
     }
@@ -362,6 +416,33 @@ async function runOurs(
     if (child.connected) child.disconnect();
     await waitExit(child, 5000);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent: is the machine quiet?
+// ---------------------------------------------------------------------------------------------
+
+function cpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of os.cpus()) {
+    const all = times.user + times.nice + times.sys + times.idle + times.irq;
+    busy += all - times.idle;
+    total += all;
+  }
+  return { busy, total };
+}
+
+/**
+ * Percent of all CPUs busy over `ms` while this benchmark is idle. Anything else running skews
+ * every figure, and the 1-in-flight figure most (see the README: it is decided by whether the
+ * two processes share a CPU).
+ */
+async function backgroundBusyPct(ms: number): Promise<number> {
+  const a = cpuTimes();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = cpuTimes();
+  return b.total === a.total ? 0 : round((100 * (b.busy - a.busy)) / (b.total - a.total), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,6 +485,7 @@ interface Summary {
   ours_p99_us: number;
   floor_client_cpu_pct: number | null;
   ours_client_cpu_pct: number;
+  ours_server_cpu_pct: number;
   target: number;
   meets_target: boolean | null;
 }
@@ -438,6 +520,7 @@ function summarize(
       ours_p99_us: median(o.map((r) => r.p99_us)),
       floor_client_cpu_pct: fm((r) => r.client_cpu_pct),
       ours_client_cpu_pct: median(o.map((r) => r.client_cpu_pct)),
+      ours_server_cpu_pct: median(o.map((r) => r.server_cpu_pct ?? 0)),
       target: TARGET_RATIO,
       meets_target: ratio === null ? null : ratio >= TARGET_RATIO,
     };
@@ -449,8 +532,8 @@ function printTable(summaries: Summary[], header: string): void {
   const lines = [
     header,
     '',
-    `| in flight | floor rt/s | ours rt/s | ratio | floor p50 / p99 | ours p50 / p99 | client CPU floor / ours | ≥ ${TARGET_RATIO} of floor |`,
-    '|---|---|---|---|---|---|---|---|',
+    `| in flight | floor rt/s | ours rt/s | ratio | floor p50 / p99 | ours p50 / p99 | client CPU floor / ours | ours server CPU | ≥ ${TARGET_RATIO} of floor |`,
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of summaries) {
     const floorLat =
@@ -460,7 +543,7 @@ function printTable(summaries: Summary[], header: string): void {
     const cpu = `${s.floor_client_cpu_pct === null ? na : `${s.floor_client_cpu_pct}%`} / ${s.ours_client_cpu_pct}%`;
     const meets = s.meets_target === null ? na : s.meets_target ? 'yes' : 'no';
     lines.push(
-      `| ${s.inflight} | ${s.floor_rtt_per_s === null ? na : fmtInt(s.floor_rtt_per_s)} | ${fmtInt(s.ours_rtt_per_s)} | ${s.ratio === null ? na : s.ratio.toFixed(2)} | ${floorLat} | ${fmtUs(s.ours_p50_us)} / ${fmtUs(s.ours_p99_us)} | ${cpu} | ${meets} |`,
+      `| ${s.inflight} | ${s.floor_rtt_per_s === null ? na : fmtInt(s.floor_rtt_per_s)} | ${fmtInt(s.ours_rtt_per_s)} | ${s.ratio === null ? na : s.ratio.toFixed(2)} | ${floorLat} | ${fmtUs(s.ours_p50_us)} / ${fmtUs(s.ours_p99_us)} | ${cpu} | ${s.ours_server_cpu_pct}% | ${meets} |`,
     );
   }
   lines.push('');
@@ -516,35 +599,56 @@ async function main(): Promise<void> {
 
   const floor: LevelResult[] = [];
   const ours: LevelResult[] = [];
+  let maxBusy = 0;
   const emit = (r: LevelResult): void => {
     if (opts.json) console.log(JSON.stringify(r));
     log(
       `  ${r.impl.padEnd(8)} repeat ${r.repeat} in flight ${String(r.inflight).padStart(2)}: ` +
         `${fmtInt(r.rtt_per_s)} rt/s, p50 ${r.p50_us} µs, p99 ${r.p99_us} µs, ` +
-        `client CPU ${r.client_cpu_pct}%${r.failures > 0 ? `, ${r.failures} FAILED calls` : ''}`,
+        `client CPU ${r.client_cpu_pct}%` +
+        `${r.server_cpu_pct === undefined ? '' : `, server CPU ${r.server_cpu_pct}%`}${r.failures > 0 ? `, ${r.failures} FAILED calls` : ''}`,
     );
+  };
+  // Sampled before every run and after the last one, so a run that shared the machine with
+  // something else is bracketed by at least one busy sample.
+  const checkIdle = async (what: string): Promise<void> => {
+    const busy = await backgroundBusyPct(500);
+    maxBusy = Math.max(maxBusy, busy);
+    if (busy > 10) {
+      log(`  warning: ${busy}% of the CPUs busy ${what}; figures will be skewed`);
+    }
   };
   for (let repeat = 1; repeat <= repeats; repeat++) {
     log(`repeat ${repeat}/${repeats}`);
     if (haveFloor) {
+      await checkIdle('before the floor run');
       const rs = await runFloor(floorPath, repeat, levels, ns, maxSeconds, runBudgetMs, profileDir);
       for (const r of rs) emit(r);
       floor.push(...rs);
     }
+    await checkIdle('before our run');
     const rs = await runOurs(repeat, levels, ns, maxSeconds, profileDir);
     for (const r of rs) emit(r);
     ours.push(...rs);
   }
+  await checkIdle('after the last run');
   clearTimeout(watchdog);
 
   const summaries = summarize(levels, floor, ours);
   const cpus = os.cpus();
   const machine = `${cpus.length} vCPU (${cpus[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ${process.platform} ${process.arch}`;
   if (opts.json) {
-    for (const s of summaries) console.log(JSON.stringify(s));
+    for (const s of summaries)
+      console.log(JSON.stringify({ ...s, max_background_busy_pct: maxBusy }));
   } else {
     const what = haveFloor ? 'ours vs the ws + msgpackr floor' : 'ours (no floor)';
     printTable(summaries, `WebSocket RPC round trips, ${what}; median of ${repeats}; ${machine}`);
+    console.log(
+      `background CPU load, sampled before each run and after the last: at most ${maxBusy}%`,
+    );
+    if (maxBusy > 10) {
+      console.log('WARNING: something else was using the CPUs; these figures are not comparable.');
+    }
   }
   if (ours.some((r) => r.failures > 0)) throw new Error('some calls failed');
 }
