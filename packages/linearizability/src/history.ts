@@ -1,0 +1,130 @@
+import { HistoryError } from './errors.js';
+import type { HistoryEvent, HistoryOperation, Model, Operation } from './types.js';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkClientId(clientId: unknown, index: number): number {
+  if (typeof clientId !== 'number' || !Number.isSafeInteger(clientId) || clientId < 0) {
+    throw new HistoryError(
+      `clientId must be a non-negative integer, got ${String(clientId)}`,
+      index,
+    );
+  }
+  return clientId;
+}
+
+function checkInput<S, I, O>(
+  model: Model<S, I, O>,
+  op: { input: unknown; output: unknown; pending: boolean },
+  index: number,
+): void {
+  const problem = model.validate?.(op.input, op.output, op.pending);
+  if (problem !== undefined) throw new HistoryError(problem, index);
+}
+
+/**
+ * Validates an operation list and fills in the unknown-outcome convention: no return (or
+ * `null` / `Infinity`) becomes `return: Infinity, pending: true`.
+ */
+export function operationsToHistory<S, I, O>(
+  model: Model<S, I, O>,
+  operations: readonly Operation<I, O>[],
+): HistoryOperation<I, O>[] {
+  if (!Array.isArray(operations)) throw new HistoryError('a history must be an array');
+  const history: HistoryOperation<I, O>[] = [];
+  for (let index = 0; index < operations.length; index++) {
+    const op: unknown = operations[index];
+    if (!isRecord(op)) throw new HistoryError('an operation must be an object', index);
+    const clientId = checkClientId(op.clientId, index);
+    if (!('input' in op)) throw new HistoryError('operation has no input', index);
+    const call = op.call;
+    if (typeof call !== 'number' || !Number.isFinite(call)) {
+      throw new HistoryError(`call must be a finite number, got ${String(call)}`, index);
+    }
+    const ret = op.return;
+    const pending = ret === undefined || ret === null || ret === Number.POSITIVE_INFINITY;
+    if (!pending && (typeof ret !== 'number' || Number.isNaN(ret))) {
+      throw new HistoryError(`return must be a number, null or absent, got ${String(ret)}`, index);
+    }
+    if (!pending && (ret as number) < call) {
+      throw new HistoryError(`returns (${String(ret)}) before it is called (${call})`, index);
+    }
+    if (pending && op.output !== undefined && op.output !== null) {
+      throw new HistoryError('an operation with no return cannot have an output', index);
+    }
+    const output = pending ? undefined : (op.output as O | undefined);
+    checkInput(model, { input: op.input, output, pending }, index);
+    history.push({
+      index,
+      clientId,
+      input: op.input as I,
+      output,
+      call,
+      return: pending ? Number.POSITIVE_INFINITY : (ret as number),
+      pending,
+    });
+  }
+  return history;
+}
+
+/**
+ * Converts an event list (calls and returns in real-time order) to operations whose times are
+ * event positions. Operations are numbered in the order of their call events; a call without
+ * a return has an unknown outcome. Event ids may be reused once the earlier operation returned.
+ */
+export function eventsToHistory<S, I, O>(
+  model: Model<S, I, O>,
+  events: readonly HistoryEvent<I, O>[],
+): HistoryOperation<I, O>[] {
+  if (!Array.isArray(events)) throw new HistoryError('a history must be an array');
+  interface Open {
+    index: number;
+    clientId: number;
+    input: I;
+    call: number;
+  }
+  const open = new Map<number | string, Open>();
+  const done: (HistoryOperation<I, O> | undefined)[] = [];
+  const calls: Open[] = [];
+  for (let position = 0; position < events.length; position++) {
+    const ev: unknown = events[position];
+    if (!isRecord(ev)) throw new HistoryError('an event must be an object', position);
+    const id = ev.id;
+    if (typeof id !== 'number' && typeof id !== 'string') {
+      throw new HistoryError('event id must be a number or a string', position);
+    }
+    if (ev.kind === 'call') {
+      if (open.has(id))
+        throw new HistoryError(`call ${JSON.stringify(id)} is already open`, position);
+      if (!('input' in ev)) throw new HistoryError('call event has no input', position);
+      const call: Open = {
+        index: calls.length,
+        clientId: checkClientId(ev.clientId, position),
+        input: ev.input as I,
+        call: position,
+      };
+      open.set(id, call);
+      calls.push(call);
+      done.push(undefined);
+    } else if (ev.kind === 'return') {
+      const call = open.get(id);
+      if (call === undefined) {
+        throw new HistoryError(`return ${JSON.stringify(id)} has no open call`, position);
+      }
+      open.delete(id);
+      const output = ev.output as O | undefined;
+      checkInput(model, { input: call.input, output, pending: false }, position);
+      done[call.index] = { ...call, output, return: position, pending: false };
+    } else {
+      throw new HistoryError(`event kind must be "call" or "return"`, position);
+    }
+  }
+  return calls.map((call, i) => {
+    const op = done[i];
+    if (op !== undefined) return op;
+    checkInput(model, { input: call.input, output: undefined, pending: true }, call.call);
+    return { ...call, output: undefined, return: Number.POSITIVE_INFINITY, pending: true };
+  });
+}

@@ -1,0 +1,58 @@
+/** Intern tables shared by all the values reached from one `KvState.empty()`. */
+interface Interner {
+  readonly empty: KvState;
+  /** Appended text → (value before → value after). One small map per distinct text. */
+  readonly appends: Map<string, Map<KvState, KvState>>;
+  readonly puts: Map<string, KvState>;
+}
+
+/**
+ * One key's value in the KV model, hash-consed: the node for (previous value, appended text)
+ * or for a put text is created once per check, so states compare by identity (cheap cache
+ * keys) and each value string is built once, not once per search step. Two paths to the same
+ * text may give two nodes; that only costs the cache a hit, never soundness.
+ */
+export class KvState {
+  /** The value of the key. */
+  readonly value: string;
+  private readonly interner: Interner;
+
+  private constructor(value: string, interner: Interner | undefined) {
+    this.value = value;
+    this.interner = interner ?? { empty: this, appends: new Map(), puts: new Map() };
+  }
+
+  /** A fresh empty value, with its own intern tables. */
+  static empty(): KvState {
+    return new KvState('', undefined);
+  }
+
+  append(text: string): KvState {
+    if (text === '') return this;
+    let after = this.interner.appends.get(text);
+    if (after === undefined) {
+      after = new Map();
+      this.interner.appends.set(text, after);
+    }
+    let next = after.get(this);
+    if (next === undefined) {
+      next = new KvState(this.value + text, this.interner);
+      after.set(this, next);
+    }
+    return next;
+  }
+
+  put(text: string): KvState {
+    if (text === '') return this.interner.empty;
+    let next = this.interner.puts.get(text);
+    if (next === undefined) {
+      next = new KvState(text, this.interner);
+      this.interner.puts.set(text, next);
+    }
+    return next;
+  }
+
+  toString(): string {
+    return this.value;
+  }
+}

@@ -1,0 +1,4 @@
+// Not a lab app: exports map but no reduce.
+export function map(): [] {
+  return [];
+}

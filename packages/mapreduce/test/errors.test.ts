@@ -1,0 +1,220 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadApp, runSequential } from '../src/index.js';
+import {
+  APPS_DIR,
+  type Exit,
+  isAlive,
+  type LabDir,
+  listeningUrl,
+  makeLabDir,
+  type Proc,
+  Procs,
+  removeDir,
+  sleep,
+  sortedLines,
+  sortedOutput,
+} from './support/procs.js';
+
+/**
+ * Beyond the lab: what a user gets for a bad app path, an app that throws, an unreadable input
+ * file, and that nothing is left running. Real processes, each under the lab's 45 s limit.
+ */
+
+const LIMIT_MS = 45_000;
+const app = (name: string): string => join(APPS_DIR, `${name}.ts`);
+
+const procs = new Procs();
+let lab: LabDir;
+
+beforeEach(async () => {
+  lab = await makeLabDir();
+});
+
+afterEach(async () => {
+  await procs.killAll();
+  await removeDir(lab?.root);
+});
+
+function start(name: string, args: readonly string[]): Proc {
+  return procs.start(name, args, { cwd: lab.work, limitMs: LIMIT_MS });
+}
+
+async function startCoordinator(inputs = lab.inputs): Promise<{ coordinator: Proc; url: string }> {
+  const coordinator = start('coordinator', ['coordinator', '--json', ...inputs]);
+  return { coordinator, url: await listeningUrl(coordinator) };
+}
+
+function expectExit(exit: Exit, proc: Proc, code: number): void {
+  const context = `${proc.name} ${proc.pid}: ${JSON.stringify(exit)}\n${proc.stderr}`;
+  expect(exit.timedOut, context).toBe(false);
+  expect(exit.code, context).toBe(code);
+}
+
+/** The coordinator's closing JSON record. */
+function closing(coordinator: Proc): { event: string; error?: { code: string; message: string } } {
+  const lines = coordinator.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] as string);
+}
+
+async function wcOracle(): Promise<string[]> {
+  const { app: wc } = await loadApp('wc');
+  const out = join(lab.root, 'oracle.txt');
+  await runSequential({ app: wc, files: lab.inputs, baseDir: lab.work, outFile: out });
+  return sortedLines(out);
+}
+
+const outputs = async (): Promise<string[]> =>
+  (await readdir(lab.work)).filter((name) => name.startsWith('mr-out'));
+
+describe('errors: clear messages, and the job finishes or fails cleanly', () => {
+  it('bad app path: that worker exits 1 saying so; the job still finishes with a good worker', {
+    timeout: 60_000,
+  }, async () => {
+    const { coordinator, url } = await startCoordinator();
+    const bad = start('worker', ['worker', '--coordinator', url, '--app', './no-such-app.js']);
+    expectExit(await bad.exited, bad, 1);
+    expect(bad.stderr).toContain('cannot load app "./no-such-app.js": no such file');
+    const noReduce = start('worker', ['worker', '--coordinator', url, '--app', app('no-reduce')]);
+    expectExit(await noReduce.exited, noReduce, 1);
+    expect(noReduce.stderr).toContain('must export functions map and reduce');
+    const good = start('worker', ['worker', '--coordinator', url, '--app', 'wc']);
+    expectExit(await coordinator.exited, coordinator, 0);
+    expectExit(await good.exited, good, 0);
+    expect(await sortedOutput(lab.work)).toEqual(await wcOracle());
+  });
+
+  it('app that throws in map: the job fails after 3 attempts, naming the file and the error', {
+    timeout: 60_000,
+  }, async () => {
+    const { coordinator, url } = await startCoordinator();
+    const workers = [0, 1].map(() =>
+      start('worker', ['worker', '--coordinator', url, '--app', app('throws-in-map')]),
+    );
+    expectExit(await coordinator.exited, coordinator, 1);
+    for (const worker of workers) expectExit(await worker.exited, worker, 0);
+    const record = closing(coordinator);
+    expect(record.event).toBe('failed');
+    expect(record.error?.code).toBe('ERR_JOB_FAILED');
+    expect(record.error?.message).toMatch(
+      /map task \d \(\.\.\/pg-grimm\.txt\) failed 3 times; .*ERR_APP: map threw on \.\.\/pg-grimm\.txt: refusing to map/,
+    );
+    // Each failed attempt was also logged by the worker that ran it.
+    expect(workers.map((w) => w.stderr).join('')).toContain('refusing to map ../pg-grimm.txt');
+    expect(await outputs()).toEqual([]);
+  });
+
+  it('app that throws in reduce: the job fails after 3 attempts, naming the key', {
+    timeout: 60_000,
+  }, async () => {
+    const { coordinator, url } = await startCoordinator();
+    const workers = [0, 1].map(() =>
+      start('worker', ['worker', '--coordinator', url, '--app', app('throws-in-reduce')]),
+    );
+    expectExit(await coordinator.exited, coordinator, 1);
+    for (const worker of workers) expectExit(await worker.exited, worker, 0);
+    expect(closing(coordinator).error?.message).toMatch(
+      /reduce task \d failed 3 times; .*ERR_APP: reduce threw on key "Sherlock": cannot count Sherlock/,
+    );
+  });
+
+  it('unreadable input file: the coordinator refuses to start, naming the file', {
+    timeout: 60_000,
+  }, async () => {
+    const coordinator = start('coordinator', ['coordinator', ...lab.inputs, '../missing.txt']);
+    expectExit(await coordinator.exited, coordinator, 1);
+    expect(coordinator.stderr).toContain('cannot read input file ../missing.txt: ENOENT');
+  });
+
+  it('unreadable input file (removed after the start): map fails with ERR_INPUT_READ, the job fails cleanly', {
+    timeout: 60_000,
+  }, async () => {
+    const { coordinator, url } = await startCoordinator();
+    await rm(join(lab.root, 'pg-tom_sawyer.txt'));
+    const worker = start('worker', ['worker', '--coordinator', url, '--app', 'wc']);
+    expectExit(await coordinator.exited, coordinator, 1);
+    expectExit(await worker.exited, worker, 0);
+    expect(closing(coordinator).error?.message).toMatch(
+      /\(\.\.\/pg-tom_sawyer\.txt\) failed 3 times; .*ERR_INPUT_READ: cannot read input file \.\.\/pg-tom_sawyer\.txt: ENOENT/,
+    );
+  });
+});
+
+describe('run: the one-command form', () => {
+  it('runs a coordinator and 2 workers, prints a summary, and matches the sequential output', {
+    timeout: 60_000,
+  }, async () => {
+    const run = start('run', ['run', '--json', '--app', 'wc', '--workers', '2', ...lab.inputs]);
+    expectExit(await run.exited, run, 0);
+    const records = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const pids = records.filter((r) => r.event === 'worker-started').map((r) => r.pid as number);
+    expect(pids).toHaveLength(2);
+    const done = records[records.length - 1];
+    expect(done).toMatchObject({
+      event: 'done',
+      ok: true,
+      files: 8,
+      mapTasks: 8,
+      reduceTasks: 10,
+      reassigned: 0,
+    });
+    expect(done.bytes).toBe(3_301_104);
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(await sortedOutput(lab.work)).toEqual(await wcOracle());
+  });
+
+  it('a bad app or a missing input fails run once, clearly, and leaves no worker behind', {
+    timeout: 60_000,
+  }, async () => {
+    for (const [args, message] of [
+      [['--app', './nope.js', ...lab.inputs], 'cannot load app "./nope.js": no such file'],
+      [['--app', 'wc', ...lab.inputs, '../missing.txt'], 'cannot read input file ../missing.txt'],
+    ] as const) {
+      const run = start('run', ['run', '--json', '--workers', '2', ...args]);
+      expectExit(await run.exited, run, 1);
+      const records = run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const pids = records.filter((r) => r.event === 'worker-started').map((r) => r.pid as number);
+      expect(pids).toHaveLength(2);
+      expect(records[records.length - 1]).toMatchObject({ event: 'error' });
+      expect(run.stderr.split(message)).toHaveLength(2); // said once, by run itself
+      for (let i = 0; i < 100 && pids.some(isAlive); i++) await sleep(20);
+      expect(pids.filter(isAlive)).toEqual([]);
+    }
+  });
+
+  it('no orphans: SIGTERM to run kills its workers by pid', { timeout: 60_000 }, async () => {
+    // early_exit's reduce sleeps, so the job is still going when run is killed.
+    const run = start('run', [
+      'run',
+      '--json',
+      '--app',
+      app('early_exit'),
+      '--workers',
+      '2',
+      ...lab.inputs,
+    ]);
+    let pids: number[] = [];
+    while (pids.length < 2) {
+      await sleep(50);
+      pids = run.stdout
+        .split('\n')
+        .filter((line) => line.includes('"worker-started"'))
+        .map((line) => JSON.parse(line).pid as number);
+      expect(run.running, run.stderr).toBe(true);
+    }
+    await sleep(1000);
+    expect(pids.filter(isAlive)).toHaveLength(2);
+    process.kill(run.pid, 'SIGTERM');
+    const exit = await run.exited;
+    expect(exit.code).toBe(143);
+    for (let i = 0; i < 100 && pids.some(isAlive); i++) await sleep(20);
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+});
