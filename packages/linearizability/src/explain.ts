@@ -196,7 +196,7 @@ export function formatResult<S, I, O>(model: Model<S, I, O>, result: CheckResult
     }
     if (others.length > 0) {
       lines.push(
-        `  and ${others.length} more that ${explainVerdict('dead-end').replace('fits', 'fit')}: ${others.map((s) => `#${s.index}`).join(', ')}`,
+        `  and ${others.length} more that fit here but lead nowhere: ${others.map((s) => `#${s.index}`).join(', ')}`,
       );
     }
   }

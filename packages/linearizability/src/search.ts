@@ -1,4 +1,6 @@
 import { LinearizedSet } from './bitset.js';
+import { buildList, lift, NIL, unlift } from './entry-list.js';
+import { LongestTracker } from './longest.js';
 import { Lookahead } from './lookahead.js';
 import { createCache } from './search-cache.js';
 import type { HistoryOperation, Model, Outcome } from './types.js';
@@ -15,7 +17,6 @@ export interface SearchResult {
   readonly steps: number;
 }
 
-const NIL = -1;
 /** The cache key of every dead state (see `isDead`). */
 const DEAD: unknown = Symbol('dead state');
 const DEADLINE_POLL_MASK = 0xfff;
@@ -23,17 +24,27 @@ const DEADLINE_POLL_MASK = 0xfff;
 const LOOKAHEAD_RETURNS = 3;
 
 /**
- * Decides whether one partition's operations are linearizable: the Wing–Gong algorithm with
- * Lowe's improvements, as in Porcupine.
+ * Decides whether one partition's operations are linearizable: the Wing–Gong–Lowe search, as
+ * in Porcupine, with more pruning.
  *
- * Calls and returns sit in one doubly linked list in real-time order (ties: calls before
- * returns, then by operation). The search walks the list: at a call it tries to linearize that
- * operation next — the model must accept it, and the (linearized set, state) pair must be new —
- * and if so lifts the call and its return out of the list and starts again from the head. At a
- * return nothing before it can go next, so it backtracks: pops the last linearized operation,
- * puts it back (unlift) and tries the entry after it. The list empties iff a linearization
- * exists. The cache of visited (set, state) pairs is what keeps this from being exponential
- * on most real histories.
+ * Calls and returns sit in one doubly linked list in real-time order (entry-list.ts). The
+ * candidates to linearize next are the calls before the first return; linearizing one lifts
+ * its call and return out of the list, backtracking puts them back. A configuration is the
+ * (linearized set, state) pair; the cache (search-cache.ts) skips configurations already
+ * explored. The list empties iff a linearization exists. On top of Porcupine's search:
+ *
+ * - Candidates are tried earliest return first (see `rankOperations`), not earliest call.
+ * - The read rule: a read-only operation (`model.readOnly`) that is legal now can go first in
+ *   any linearization from here — it changes no state, and nothing left had to precede it —
+ *   so it is taken at once and nothing else is tried at that configuration.
+ * - The look-ahead (`model.lookahead`, lookahead.ts): a branch in which some operation can
+ *   never become legal again is abandoned at once; and all "dead" states (no remaining
+ *   observer reachable without a reset) share one cache key.
+ * - Dominance for unknown outcomes: a configuration with more pending operations linearized
+ *   than one already explored (same returned operations, same state) is skipped.
+ *
+ * Every rule only removes configurations that provably have no linearization; the test
+ * suite checks the verdicts against brute force over all orders.
  */
 export function searchPartition<S, I, O>(
   model: Model<S, I, O>,
@@ -255,101 +266,4 @@ function rankOperations<I, O>(ops: readonly HistoryOperation<I, O>[]): Int32Arra
   const rank = new Int32Array(ops.length);
   for (let r = 0; r < order.length; r++) rank[order[r] as number] = r;
   return rank;
-}
-
-/** Fills the linked list (head = node 2n) with the partition's calls and returns in time order. */
-function buildList<I, O>(
-  ops: readonly HistoryOperation<I, O>[],
-  next: Int32Array,
-  prev: Int32Array,
-  match: Int32Array,
-  opOf: Int32Array,
-): void {
-  const n = ops.length;
-  // Entry e < n is the call of op e; entry n + e is its return.
-  const time = (e: number): number => {
-    const op = ops[e < n ? e : e - n] as HistoryOperation<I, O>;
-    return e < n ? op.call : op.return;
-  };
-  const order = Array.from({ length: 2 * n }, (_, e) => e);
-  order.sort((a, b) => {
-    const ta = time(a);
-    const tb = time(b);
-    if (ta !== tb) return ta < tb ? -1 : 1;
-    const ka = a < n ? 0 : 1;
-    const kb = b < n ? 0 : 1;
-    if (ka !== kb) return ka - kb; // calls first: touching intervals are concurrent
-    return a - b;
-  });
-  // Node i is the i-th entry in time order; match points a call's node at its return's node.
-  const nodeOf = new Int32Array(2 * n);
-  for (let i = 0; i < order.length; i++) nodeOf[order[i] as number] = i;
-  const head = 2 * n;
-  for (let i = 0; i < order.length; i++) {
-    const e = order[i] as number;
-    next[i] = i + 1 < order.length ? i + 1 : NIL;
-    prev[i] = i === 0 ? head : i - 1;
-    opOf[i] = e < n ? e : e - n;
-    match[i] = e < n ? (nodeOf[e + n] as number) : NIL;
-  }
-  next[head] = 0;
-  prev[head] = NIL;
-  match[head] = NIL;
-  opOf[head] = NIL;
-}
-
-/** Removes a call node and its return node from the list. A call is never last. */
-function lift(call: number, ret: number, next: Int32Array, prev: Int32Array): void {
-  next[prev[call] as number] = next[call] as number;
-  prev[next[call] as number] = prev[call] as number;
-  next[prev[ret] as number] = next[ret] as number;
-  const after = next[ret] as number;
-  if (after !== NIL) prev[after] = prev[ret] as number;
-}
-
-/** Puts back what `lift` removed; the inverse of the last lift still in effect. */
-function unlift(call: number, ret: number, next: Int32Array, prev: Int32Array): void {
-  next[prev[ret] as number] = ret;
-  const after = next[ret] as number;
-  if (after !== NIL) prev[after] = ret;
-  next[prev[call] as number] = call;
-  prev[next[call] as number] = call;
-}
-
-/** For each operation, the longest partial linearization seen that contains it. */
-class LongestTracker {
-  private readonly length: Int32Array;
-  private readonly best: (Int32Array | undefined)[];
-
-  constructor(n: number) {
-    this.length = new Int32Array(n);
-    this.best = new Array<Int32Array | undefined>(n).fill(undefined);
-  }
-
-  record(stackNode: Int32Array, depth: number, opOf: Int32Array): void {
-    let seq: Int32Array | undefined;
-    for (let i = 0; i < depth; i++) {
-      const id = opOf[stackNode[i] as number] as number;
-      if ((this.length[id] as number) >= depth) continue;
-      if (seq === undefined) {
-        seq = new Int32Array(depth);
-        for (let j = 0; j < depth; j++) seq[j] = opOf[stackNode[j] as number] as number;
-      }
-      this.length[id] = depth;
-      this.best[id] = seq;
-    }
-  }
-
-  /** The distinct sequences still best for some operation, longest first (ties: by first such operation). */
-  result(): Int32Array[] {
-    const seen = new Set<Int32Array>();
-    const out: Int32Array[] = [];
-    for (const seq of this.best) {
-      if (seq !== undefined && !seen.has(seq)) {
-        seen.add(seq);
-        out.push(seq);
-      }
-    }
-    return out.sort((a, b) => b.length - a.length);
-  }
 }

@@ -42,7 +42,7 @@ describe('explanation', () => {
       {
         index: 2,
         verdict: 'unreachable',
-        detail: `it is missing the value's last 1 characters: "…2"`,
+        detail: `it is missing the value's last 1 character: "…2"`,
       },
     ]);
   });
@@ -128,7 +128,7 @@ describe('JSON export', () => {
             {
               index: 2,
               verdict: 'unreachable',
-              detail: `it is missing the value's last 1 characters: "…2"`,
+              detail: `it is missing the value's last 1 character: "…2"`,
             },
           ],
         ],

@@ -24,16 +24,20 @@ function snippet(text: string, from: number): string {
   );
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** Where the value an operation saw departs from the actual value, in words. */
 export function describeDifference(actual: string, seen: string): string | undefined {
   if (actual === seen) return undefined;
   let i = 0;
   while (i < actual.length && i < seen.length && actual[i] === seen[i]) i++;
   if (i === seen.length) {
-    return `it is missing the value's last ${actual.length - i} characters: ${snippet(actual, i)}`;
+    return `it is missing the value's last ${plural(actual.length - i, 'character')}: ${snippet(actual, i)}`;
   }
   if (i === actual.length) {
-    return `it has ${seen.length - i} characters the value does not: ${snippet(seen, i)}`;
+    return `it has ${plural(seen.length - i, 'character')} the value does not: ${snippet(seen, i)}`;
   }
   return `from character ${i} it saw ${snippet(seen, i - 6)} where the value has ${snippet(actual, i - 6)}`;
 }
