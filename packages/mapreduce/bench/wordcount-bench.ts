@@ -7,6 +7,7 @@
  *   pnpm bench                      # builds, then: tsx bench/wordcount-bench.ts
  *   tsx bench/wordcount-bench.ts [--mb 50] [--files 8] [--seed 42] [--repeats 5]
  *                                [--wait-idle 30] [--max-seconds 900] [--json] [--corpus DIR]
+ *                                [--shared-bench DIR]
  *
  * Each variant is timed end to end as a process (for ours: the `flotilla-mapreduce run`
  * command, coordinator and worker start-up included) and reported as input MiB/s, the median
@@ -31,7 +32,6 @@ const IDLE_BELOW_PCT = 15;
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = path.resolve(packageDir, '../..');
-const sharedBench = path.resolve(repoRoot, '../shared/bench');
 const gutenbergDir = path.join(repoRoot, 'examples/wordcount/data/gutenberg');
 const cli = path.join(packageDir, 'dist/cli.js');
 
@@ -44,10 +44,13 @@ const { values: opts } = parseArgs({
     'wait-idle': { type: 'string', default: '30' },
     'max-seconds': { type: 'string', default: '900' },
     corpus: { type: 'string' },
+    'shared-bench': { type: 'string', default: path.resolve(repoRoot, '../shared/bench') },
     json: { type: 'boolean', default: false },
   },
   strict: true,
 });
+
+const sharedBench = path.resolve(opts['shared-bench']);
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
