@@ -1,0 +1,195 @@
+import {
+  type CallResult,
+  type ClientEnd,
+  type Clock,
+  type NoReplyCode,
+  type Random,
+  realClock,
+  systemRandom,
+} from '@flotilla/transport';
+import { drawClientId } from './client-id.js';
+import {
+  BadRequestError,
+  ClerkClosedError,
+  KeyTooLargeError,
+  ServerError,
+  SessionConflictError,
+  ValueTooLargeError,
+} from './errors.js';
+import { isReply, SERVICE } from './protocol.js';
+
+export interface ClerkOptions {
+  /** This clerk's id on the server; default a random 53-bit id. Never share one between clerks. */
+  readonly clientId?: number;
+  /** Per-attempt timeout; default none (the end's own, e.g. `WsClient`'s `callTimeoutMs`). */
+  readonly callTimeoutMs?: number;
+  /** First pause after the server was unreachable, doubling per attempt (default 10 ms). */
+  readonly retryDelayMs?: number;
+  /** Longest pause between attempts (default 1 s). */
+  readonly maxRetryDelayMs?: number;
+  readonly clock?: Clock;
+  /** Jitter for the pauses, and the client id when none is given. */
+  readonly random?: Random;
+  /** Called after `close()`, e.g. to close the end's connection. */
+  readonly onClose?: () => Promise<void> | void;
+}
+
+/** No-reply codes after which the same request is sent again. */
+const RETRY_AT_ONCE: ReadonlySet<NoReplyCode> = new Set(['DROPPED', 'TIMEOUT']);
+const RETRY_AFTER_PAUSE: ReadonlySet<NoReplyCode> = new Set([
+  'UNREACHABLE',
+  'CONNECTION_LOST',
+  'OVERLOADED',
+]);
+
+/**
+ * The lab's clerk: `get`, `put` and `append` as promises that settle once, after the server
+ * answered. Each attempt that gets no reply is resent (forever, as in the lab), and each
+ * Put/Append takes effect exactly once: it carries the clerk's id and a sequence number the
+ * server uses to recognise a resend.
+ *
+ * Operations on one clerk run one at a time in call order (the sequence numbers need it);
+ * use several clerks for concurrency.
+ */
+export class Clerk {
+  readonly clientId: number;
+  readonly #end: ClientEnd;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #timeoutMs: number | undefined;
+  readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
+  readonly #onClose: (() => Promise<void> | void) | undefined;
+  /** The sequence number of this clerk's latest Put/Append (0: none yet). */
+  #seq = 0;
+  /** Whether the server may still keep the reply to this clerk's latest Append. */
+  #unacknowledged = false;
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #wakeOnClose: (() => void) | undefined;
+
+  constructor(end: ClientEnd, options: ClerkOptions = {}) {
+    this.#end = end;
+    this.#clock = options.clock ?? realClock;
+    this.#random = options.random ?? systemRandom;
+    this.clientId = options.clientId ?? drawClientId(options.random);
+    this.#timeoutMs = options.callTimeoutMs;
+    this.#retryDelayMs = options.retryDelayMs ?? 10;
+    this.#maxRetryDelayMs = options.maxRetryDelayMs ?? 1000;
+    this.#onClose = options.onClose;
+  }
+
+  /** The value of `key`, or "" if it was never written. */
+  get(key: string): Promise<string> {
+    return this.#serially(async () => {
+      // Tell the server we saw our last Append's reply, so it can free the copy it keeps.
+      const ack = this.#unacknowledged ? { clientId: this.clientId, seq: this.#seq } : {};
+      const reply = await this.#call('Get', { key, ...ack });
+      this.#unacknowledged = false;
+      return reply.value ?? '';
+    });
+  }
+
+  /** Sets `key` to `value`. */
+  put(key: string, value: string): Promise<void> {
+    return this.#serially(async () => {
+      await this.#update('Put', key, value);
+    });
+  }
+
+  /** Appends `value` to `key`'s value and resolves to the value before the append. */
+  append(key: string, value: string): Promise<string> {
+    return this.#serially(async () => (await this.#update('Append', key, value)).value ?? '');
+  }
+
+  /**
+   * Stops the clerk: the operation in progress and those queued reject with
+   * `ClerkClosedError` (the one in progress may or may not have taken effect).
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wakeOnClose?.();
+    await this.#onClose?.();
+  }
+
+  async #update(method: 'Put' | 'Append', key: string, value: string): Promise<{ value?: string }> {
+    const seq = ++this.#seq;
+    const reply = await this.#call(method, { key, value, clientId: this.clientId, seq });
+    // Sending `seq` acknowledged every earlier reply; the server keeps this one only for an Append.
+    this.#unacknowledged = method === 'Append';
+    return reply;
+  }
+
+  #serially<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(() => {
+      if (this.#closed) throw new ClerkClosedError();
+      return op();
+    });
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  /** Sends until the server answers; returns its reply or throws what it refused. */
+  async #call(method: string, args: Record<string, unknown>): Promise<{ value?: string }> {
+    const name = `${SERVICE}.${method}`;
+    const options = this.#timeoutMs === undefined ? undefined : { timeoutMs: this.#timeoutMs };
+    let pauses = 0;
+    for (;;) {
+      if (this.#closed) throw new ClerkClosedError();
+      const result: CallResult<unknown> = await this.#end.call(name, args, options);
+      if (this.#closed) throw new ClerkClosedError();
+      if (result.ok) return this.#accept(name, result.reply, args);
+      if (RETRY_AT_ONCE.has(result.code)) continue;
+      if (RETRY_AFTER_PAUSE.has(result.code)) {
+        await this.#pause(pauses++);
+        continue;
+      }
+      throw refusedCall(name, result.code, result.message);
+    }
+  }
+
+  #accept(name: string, reply: unknown, args: Record<string, unknown>): { value?: string } {
+    if (!isReply(reply))
+      throw new BadRequestError(`${name}: the server's reply has the wrong shape`);
+    if (!('err' in reply)) return reply;
+    switch (reply.err) {
+      case 'KEY_TOO_LARGE':
+        throw new KeyTooLargeError(reply.size, reply.limit);
+      case 'VALUE_TOO_LARGE':
+        throw new ValueTooLargeError(reply.size, reply.limit);
+      case 'STALE':
+        throw new SessionConflictError(this.clientId, args.seq as number);
+    }
+  }
+
+  /** Waits before attempt `pauses + 1`: exponential, full jitter, cut short by `close()`. */
+  #pause(pauses: number): Promise<void> {
+    const cap = Math.min(this.#maxRetryDelayMs, this.#retryDelayMs * 2 ** Math.min(pauses, 30));
+    const delay = cap / 2 + this.#random.next() * (cap / 2);
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimeout(() => {
+        this.#wakeOnClose = undefined;
+        resolve();
+      }, delay);
+      this.#wakeOnClose = () => {
+        this.#clock.clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+function refusedCall(name: string, code: NoReplyCode, message: string | undefined): Error {
+  const detail = message ?? code;
+  switch (code) {
+    case 'BAD_ARGUMENTS':
+    case 'UNKNOWN_METHOD':
+    case 'BAD_FRAME':
+      return new BadRequestError(`${name}: ${detail}`);
+    case 'CLOSED':
+      return new ClerkClosedError();
+    default:
+      return new ServerError(code, `${name}: ${detail}`);
+  }
+}
