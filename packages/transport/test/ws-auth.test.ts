@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode, encode, WsClient, type WsServer } from '../src/index.js';
+import {
+  CloseCode,
+  DEFAULT_MAX_FRAME_BYTES,
+  encode,
+  WsClient,
+  type WsServer,
+} from '../src/index.js';
 import {
   type CapturingLogger,
   capturingLogger,
@@ -171,7 +177,7 @@ describe('WsServer with an authToken', () => {
     ['a non-array', (raw) => raw.send({ type: HELLO, version: 1, token: TOKEN })],
     ['a hello of another version', (raw) => raw.send([HELLO, 2, TOKEN])],
     ['a hello without a token slot', (raw) => raw.send([HELLO, 1])],
-    ['a hello with an extra element', (raw) => raw.send([HELLO, 1, TOKEN, 'extra'])],
+    ['a hello with two extra elements', (raw) => raw.send([HELLO, 1, TOKEN, 1024, 'extra'])],
   ])('closes a socket whose first frame is %s with 4400', async (_name, sendFirst) => {
     const { server, log } = await start({ authToken: TOKEN });
     const raw = await RawConn.open(scope, server.url);
@@ -191,7 +197,7 @@ describe('WsServer without an authToken', () => {
     for (const token of [null, '', 'whatever', 123, { a: 1 }, ['x']]) {
       const raw = await RawConn.open(scope, server.url);
       raw.send([HELLO, 1, token]);
-      expect(await raw.next()).toEqual([WELCOME, 1]);
+      expect(await raw.next()).toEqual([WELCOME, 1, DEFAULT_MAX_FRAME_BYTES]);
       expect(await raw.request(9, 'test.echo', token)).toEqual([REPLY, 9, token]);
     }
     const noToken = client(server);

@@ -131,15 +131,31 @@ describe('frame size limits', () => {
     expect(await raw.request(6, 'test.echo', 'x')).toEqual([REPLY, 6, 'x']);
   });
 
-  it('a reply over the client limit (but under the server limit) fails the call with CONNECTION_LOST and the client recovers', async () => {
+  it('a reply over the limit the client announced gets REPLY_TOO_LARGE; the connection stays', async () => {
     const { server } = await start();
     const c = client(server, 64 * KiB);
-    await c.ready();
-    await expect(c.call('big.bytes', 128 * KiB)).resolves.toMatchObject({
-      ok: false,
-      code: 'CONNECTION_LOST',
-    });
+    const inFlight = c.call('test.echo', 'in flight');
+    const result = await c.call('big.bytes', 128 * KiB);
+    expect(result).toMatchObject({ ok: false, code: 'REPLY_TOO_LARGE' });
+    expect(result.ok ? '' : result.message).toMatch(/exceeds the frame limit of 65536/);
+    await expect(inFlight).resolves.toEqual({ ok: true, reply: 'in flight' });
     await expect(c.call('test.echo', 'again')).resolves.toEqual({ ok: true, reply: 'again' });
+    expect(server.connectionCount).toBe(1);
+  });
+
+  it('a request over the limit the server announced is refused locally, not sent', async () => {
+    const { server, log } = await start(64 * KiB);
+    const c = client(server, 1 * MiB);
+    // Queued before the welcome: checked when it would be sent.
+    const early = c.call('test.echo', new Uint8Array(100 * KiB));
+    await expect(early).rejects.toMatchObject({ code: 'ERR_FRAME_TOO_LARGE', limit: 64 * KiB });
+    const inFlight = c.call('test.echo', 'in flight');
+    const late = c.call('test.echo', new Uint8Array(100 * KiB));
+    await expect(late).rejects.toBeInstanceOf(FrameTooLargeError);
+    await expect(inFlight).resolves.toEqual({ ok: true, reply: 'in flight' });
+    expect(c.state).toBe('open');
+    expect(server.connectionCount).toBe(1);
+    expect(log.lines).toEqual([]);
   });
 
   it.each([

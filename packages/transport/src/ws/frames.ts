@@ -4,11 +4,15 @@ import type { NoReplyCode } from '../rpc.js';
 /**
  * The wire protocol: one msgpack-encoded array per WebSocket binary message.
  *
- *   client → server   [HELLO, version, token]          first frame on every connection
- *   server → client   [WELCOME, version]
+ *   client → server   [HELLO, version, token, maxFrameBytes]   first frame on every connection
+ *   server → client   [WELCOME, version, maxFrameBytes]
  *   client → server   [REQUEST, id, method, args]      id: positive integer, unique per connection
  *   server → client   [REPLY, id, reply]
  *   server → client   [ERROR, id, code, message]       id 0 when the request's id was unreadable
+ *
+ * Each side announces the largest frame it accepts (ws closes a connection on a larger one),
+ * so a sender refuses an oversized request or reply itself instead of losing the connection
+ * and, with it, every call in flight. The size is optional in both (older peers omit it).
  */
 export const PROTOCOL_VERSION = 1;
 
@@ -52,6 +56,11 @@ export function parseRequest(frame: unknown): RequestFrame | string {
     return 'method is not a non-empty string of at most 256 characters';
   }
   return { id, method, args };
+}
+
+/** A frame limit announced by the peer, or undefined when absent or not a positive integer. */
+export function announcedFrameLimit(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
 export function isRequestId(id: unknown): id is number {

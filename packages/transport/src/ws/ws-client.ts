@@ -6,6 +6,7 @@ import { type Logger, stderrLogger } from '../logger.js';
 import { type Random, systemRandom } from '../random.js';
 import type { CallOptions, CallResult, ClientEnd, NoReplyCode } from '../rpc.js';
 import {
+  announcedFrameLimit,
   CloseCode,
   FrameType,
   isRequestId,
@@ -47,6 +48,7 @@ interface PendingCall {
   readonly id: number;
   readonly frame: Buffer;
   readonly resolve: (result: CallResult<unknown>) => void;
+  readonly reject: (err: Error) => void;
   timer: TimerHandle | undefined;
   /** Written to a connection: its fate is tied to that connection from then on. */
   sent: boolean;
@@ -71,6 +73,8 @@ export class WsClient implements ClientEnd {
   #socket: WebSocket | undefined;
   #state: WsClientState = 'connecting';
   #welcomed = false;
+  /** The frame limit the server announced in its welcome (its own limit, for requests). */
+  #serverMaxFrameBytes = Number.POSITIVE_INFINITY;
   #nextId = 1;
   #attempt = 0;
   #reconnectTimer: TimerHandle | undefined;
@@ -114,11 +118,12 @@ export class WsClient implements ClientEnd {
     if (this.#queue.length >= (this.#options.maxQueuedCalls ?? 10_000)) {
       return Promise.resolve({ ok: false, code: 'OVERLOADED', message: 'too many calls queued' });
     }
-    return new Promise<CallResult<R>>((resolve) => {
+    return new Promise<CallResult<R>>((resolve, reject) => {
       const call: PendingCall = {
         id,
         frame,
         resolve: resolve as (result: CallResult<unknown>) => void,
+        reject,
         timer: undefined,
         sent: false,
       };
@@ -159,7 +164,8 @@ export class WsClient implements ClientEnd {
     this.#socket = socket;
     socket.binaryType = 'nodebuffer';
     socket.on('open', () => {
-      socket.send(encode([FrameType.HELLO, PROTOCOL_VERSION, this.#options.authToken ?? null]));
+      const token = this.#options.authToken ?? null;
+      socket.send(encode([FrameType.HELLO, PROTOCOL_VERSION, token, this.#maxFrameBytes]));
     });
     socket.on('message', (data, isBinary) => this.#onMessage(socket, data, isBinary));
     socket.on('error', (err) => {
@@ -185,7 +191,7 @@ export class WsClient implements ClientEnd {
     }
     const [type, id] = frame as [unknown, unknown];
     if (!this.#welcomed) {
-      if (type === FrameType.WELCOME && id === PROTOCOL_VERSION) this.#onWelcome();
+      if (type === FrameType.WELCOME && id === PROTOCOL_VERSION) this.#onWelcome(frame[2]);
       else this.#protocolError(socket, 'bad welcome');
       return;
     }
@@ -212,8 +218,10 @@ export class WsClient implements ClientEnd {
     this.#protocolError(socket, `unexpected frame type ${describe(type)}`);
   }
 
-  #onWelcome(): void {
+  #onWelcome(serverMaxFrameBytes: unknown): void {
     this.#welcomed = true;
+    this.#serverMaxFrameBytes =
+      announcedFrameLimit(serverMaxFrameBytes) ?? Number.POSITIVE_INFINITY;
     this.#state = 'open';
     this.#attempt = 0;
     for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
@@ -265,6 +273,13 @@ export class WsClient implements ClientEnd {
   }
 
   #write(call: PendingCall): void {
+    if (call.frame.length > this.#serverMaxFrameBytes) {
+      // Sent, the server would close the connection on every call in flight.
+      this.#pending.delete(call.id);
+      if (call.timer !== undefined) this.#clock.clearTimeout(call.timer);
+      call.reject(new FrameTooLargeError(call.frame.length, this.#serverMaxFrameBytes));
+      return;
+    }
     const socket = this.#socket as WebSocket;
     call.sent = true;
     if (socket.bufferedAmount + call.frame.length > this.#highWaterMark) {

@@ -6,7 +6,14 @@ import { decode, encode, errorMessage } from '../codec.js';
 import { type Logger, rateLimitedLogger, stderrLogger } from '../logger.js';
 import type { DispatchResult, RpcServer } from '../rpc-server.js';
 import { tokenMatches } from './auth.js';
-import { CloseCode, FrameType, isRequestId, PROTOCOL_VERSION, parseRequest } from './frames.js';
+import {
+  announcedFrameLimit,
+  CloseCode,
+  FrameType,
+  isRequestId,
+  PROTOCOL_VERSION,
+  parseRequest,
+} from './frames.js';
 
 export interface WsServerOptions {
   /** The services to expose. */
@@ -132,6 +139,8 @@ class Connection {
   #closed = false;
   #helloTimer: TimerHandle | undefined;
   #inFlight = 0;
+  /** The smaller of our limit and the one the client announced: the largest reply we send. */
+  #maxReplyBytes: number;
   readonly #raw: Duplex;
   #corked = false;
   readonly #uncork = (): void => {
@@ -155,6 +164,7 @@ class Connection {
     this.#raw = raw;
     this.#peer = peer;
     this.#settings = settings;
+    this.#maxReplyBytes = settings.maxFrameBytes;
     this.#helloTimer = settings.clock.setTimeout(() => {
       this.#helloTimer = undefined;
       this.#close(CloseCode.HELLO_TIMEOUT, 'no hello');
@@ -239,7 +249,7 @@ class Connection {
   #onHello(frame: unknown): void {
     const ok =
       Array.isArray(frame) &&
-      frame.length === 3 &&
+      (frame.length === 3 || frame.length === 4) &&
       frame[0] === FrameType.HELLO &&
       frame[1] === PROTOCOL_VERSION;
     if (!ok) {
@@ -253,9 +263,13 @@ class Connection {
       return;
     }
     this.#authenticated = true;
+    this.#maxReplyBytes = Math.min(
+      this.#settings.maxFrameBytes,
+      announcedFrameLimit(frame[3]) ?? Number.POSITIVE_INFINITY,
+    );
     if (this.#helloTimer !== undefined) this.#settings.clock.clearTimeout(this.#helloTimer);
     this.#helloTimer = undefined;
-    this.#send(encode([FrameType.WELCOME, PROTOCOL_VERSION]));
+    this.#send(encode([FrameType.WELCOME, PROTOCOL_VERSION, this.#settings.maxFrameBytes]));
   }
 
   #reply(id: number, result: DispatchResult): void {
@@ -275,8 +289,8 @@ class Connection {
     } else {
       bytes = encode([FrameType.ERROR, id, result.code, result.message]);
     }
-    if (bytes.length > this.#settings.maxFrameBytes) {
-      const message = `reply of ${bytes.length} bytes exceeds the frame limit`;
+    if (bytes.length > this.#maxReplyBytes) {
+      const message = `reply of ${bytes.length} bytes exceeds the frame limit of ${this.#maxReplyBytes}`;
       bytes = encode([FrameType.ERROR, id, 'REPLY_TOO_LARGE', message]);
     }
     this.#send(bytes);
