@@ -1,7 +1,9 @@
 import {
+  type CallOptions,
   type CallResult,
   type ClientEnd,
   type Clock,
+  FrameTooLargeError,
   type NoReplyCode,
   type Random,
   realClock,
@@ -103,8 +105,10 @@ export class Clerk {
   }
 
   /**
-   * Stops the clerk: the operation in progress and those queued reject with
-   * `ClerkClosedError` (the one in progress may or may not have taken effect).
+   * Stops the clerk: queued operations reject with `ClerkClosedError`, and so does the one in
+   * progress once its current attempt settles (at once when the clerk is pausing, or when
+   * `onClose` closes the end, as `connectClerk`'s does). The one in progress may or may not
+   * have taken effect.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -137,7 +141,7 @@ export class Clerk {
     let pauses = 0;
     for (;;) {
       if (this.#closed) throw new ClerkClosedError();
-      const result: CallResult<unknown> = await this.#end.call(name, args, options);
+      const result = await this.#send(name, args, options);
       if (this.#closed) throw new ClerkClosedError();
       if (result.ok) return this.#accept(name, result.reply, args);
       if (RETRY_AT_ONCE.has(result.code)) continue;
@@ -146,6 +150,26 @@ export class Clerk {
         continue;
       }
       throw refusedCall(name, result.code, result.message);
+    }
+  }
+
+  async #send(
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions | undefined,
+  ): Promise<CallResult<unknown>> {
+    try {
+      return await this.#end.call(name, args, options);
+    } catch (err) {
+      // The transport refuses a request larger than the connection's frame limit (its own
+      // or the server's); the value is what makes a kvsrv request large.
+      if (err instanceof FrameTooLargeError)
+        throw new ValueTooLargeError(
+          err.size,
+          err.limit,
+          `request of ${err.size} bytes exceeds the connection's frame limit of ${err.limit} bytes`,
+        );
+      throw err;
     }
   }
 
@@ -159,7 +183,9 @@ export class Clerk {
       case 'VALUE_TOO_LARGE':
         throw new ValueTooLargeError(reply.size, reply.limit);
       case 'STALE':
-        throw new SessionConflictError(this.clientId, args.seq as number);
+        if (typeof args.seq !== 'number')
+          throw new BadRequestError(`${name}: the server answered STALE to a Get`);
+        throw new SessionConflictError(this.clientId, args.seq);
     }
   }
 

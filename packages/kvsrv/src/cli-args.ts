@@ -38,6 +38,10 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+const SERVE_ONLY = ['listen', 'max-key-bytes', 'max-value-bytes'] as const;
+const CLERK_ONLY = ['server'] as const;
+const CLERK_COMMANDS: ReadonlySet<string> = new Set(['get', 'put', 'append']);
+
 /** Parses `flotilla-kvsrv`'s arguments; throws `UsageError` with what is wrong. */
 export function parseCli(
   argv: readonly string[],
@@ -53,6 +57,11 @@ export function parseCli(
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') return { command: 'help' };
   const authToken = values['auth-token'] ?? (env.FLOTILLA_AUTH_TOKEN || undefined);
+  const unused = (command === 'serve' ? CLERK_ONLY : SERVE_ONLY).filter(
+    (flag) => values[flag] !== undefined,
+  );
+  if (unused.length > 0 && (command === 'serve' || CLERK_COMMANDS.has(command)))
+    throw new UsageError(`${command} does not take --${unused.join(', --')}`);
   if (command === 'serve') {
     if (rest.length > 0) throw new UsageError(`serve takes no arguments, got ${rest.join(' ')}`);
     if (values.listen === undefined) throw new UsageError('serve needs --listen HOST:PORT');
@@ -83,8 +92,9 @@ export function parseCli(
 function parseListen(listen: string): { host: string; port: number } {
   const colon = listen.lastIndexOf(':');
   const host = colon > 0 ? listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1') : '';
-  const port = Number(listen.slice(colon + 1));
-  if (host === '' || !Number.isInteger(port) || port < 0 || port > 65535)
+  const portText = listen.slice(colon + 1);
+  const port = Number(portText);
+  if (host === '' || !/^\d{1,5}$/.test(portText) || port > 65535)
     throw new UsageError(`--listen wants HOST:PORT, got ${JSON.stringify(listen)}`);
   return { host, port };
 }
@@ -92,7 +102,7 @@ function parseListen(listen: string): { host: string; port: number } {
 function positiveInt(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!(Number.isSafeInteger(n) && n > 0))
+  if (!(/^\d+$/.test(text) && Number.isSafeInteger(n) && n > 0))
     throw new UsageError(`${flag} wants a positive integer, got ${JSON.stringify(text)}`);
   return n;
 }

@@ -27,16 +27,17 @@ export class KeyTooLargeError extends KvsrvError {
 
 /**
  * A value (a Put's value, an Append's argument, or the value an Append would produce) larger
- * than the server's `maxValueBytes` (UTF-8). Nothing was changed.
+ * than the server's `maxValueBytes` (UTF-8), or a request too large for the connection's frame
+ * limit (then `size` and `limit` are the frame's). Nothing was changed.
  */
 export class ValueTooLargeError extends KvsrvError {
   readonly size: number;
   readonly limit: number;
 
-  constructor(size: number, limit: number) {
+  constructor(size: number, limit: number, message?: string) {
     super(
       'ERR_VALUE_TOO_LARGE',
-      `value of ${size} bytes exceeds the server's limit of ${limit} bytes`,
+      message ?? `value of ${size} bytes exceeds the server's limit of ${limit} bytes`,
     );
     this.size = size;
     this.limit = limit;
