@@ -130,7 +130,11 @@ export class Clerk {
       if (this.#closed) throw new ClerkClosedError();
       return op();
     });
-    this.#tail = run.catch(() => {});
+    // Not `run.catch(…)`: that would keep the last result (maybe a 32 MiB value) alive.
+    this.#tail = run.then(
+      () => {},
+      () => {},
+    );
     return run;
   }
 

@@ -18,9 +18,26 @@ const packr = new Packr({
   },
 });
 
+/**
+ * msgpackr encodes into one module-wide buffer that grows to fit the largest message (to ~6×
+ * its size: 60 MiB after a 10 MiB string) and keeps that size; its native decoder holds the
+ * strings of the last message decoded until the next decode. After a message this large, give
+ * both back, so that one big value does not pin memory for the life of the process.
+ */
+const LARGE_MESSAGE_BYTES = 256 * 1024;
+const SMALL_BUFFER_BYTES = 64 * 1024;
+/** msgpack nil; a constant, not `packr.pack(null)`, which is a view of the reusable buffer. */
+const EMPTY_MESSAGE = Buffer.from([0xc0]);
+
 export function encode(value: unknown): Buffer {
   try {
-    return packr.pack(value);
+    const bytes = packr.pack(value);
+    if (bytes.length <= LARGE_MESSAGE_BYTES) return bytes;
+    // A copy of exactly the message's size, so the big buffer is garbage at once.
+    const exact = Buffer.allocUnsafeSlow(bytes.length);
+    bytes.copy(exact);
+    packr.useBuffer(Buffer.allocUnsafeSlow(SMALL_BUFFER_BYTES));
+    return exact;
   } catch (err) {
     if (err instanceof CodecError) throw err;
     const reason = err instanceof RangeError ? 'value is too deep or cyclic' : errorMessage(err);
@@ -30,7 +47,9 @@ export function encode(value: unknown): Buffer {
 
 export function decode(bytes: Uint8Array): unknown {
   try {
-    return packr.unpack(bytes);
+    const value = packr.unpack(bytes);
+    if (bytes.length > LARGE_MESSAGE_BYTES) packr.unpack(EMPTY_MESSAGE);
+    return value;
   } catch (err) {
     throw new CodecError(`cannot decode frame: ${errorMessage(err)}`, { cause: err });
   }
