@@ -108,12 +108,12 @@ export class KvServer {
     // and the clerk acts on whichever answer reaches it first.
     const refusal = this.#checkKey(key) ?? this.#checkValue(value);
     if (refusal !== undefined) return refusal;
-    const old = this.read(key);
     if (!append) {
       this.#store(key, value);
       this.#sessions.applied(clientId, seq);
       return {};
     }
+    const old = this.read(key);
     const size = concatSizeOver(old, value, this.limits.maxValueBytes);
     if (size > 0) return { err: 'VALUE_TOO_LARGE', size, limit: this.limits.maxValueBytes };
     this.#store(key, old + value);

@@ -27,9 +27,11 @@ export { type DispatchResult, RpcServer, type RpcServerOptions } from './rpc-ser
 export { SimClientEnd, SimNetwork, type SimNetworkOptions } from './sim/sim-network.js';
 export {
   chooseSeed,
+  hashSeed,
   type Sim,
   type SimulateOptions,
   type SimulationReport,
+  seedFor,
   simulate,
 } from './simulate.js';
 export { VirtualClock } from './virtual-clock.js';

@@ -45,6 +45,24 @@ export function chooseSeed(fallback?: number): number {
 }
 
 /**
+ * A stable 32-bit FNV-1a hash of a test's name, to use as its default seed: a plain test run
+ * is then the same run every time, and each test explores its own part of the seed space.
+ */
+export function hashSeed(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** The seed test `name` runs with: `FLOTILLA_SEED` if set, else `hashSeed(name)`. */
+export function seedFor(name: string): number {
+  return chooseSeed(hashSeed(name));
+}
+
+/**
  * Runs `scenario` as a discrete-event simulation: fire the next virtual timer, let every
  * promise continuation it started settle (a `setImmediate` turn drains the microtask queue),
  * repeat until the scenario's promise settles. Only one event runs at a time, so the run is

@@ -5,7 +5,6 @@ import {
   recordKvClerk,
 } from '@flotilla/linearizability';
 import {
-  chooseSeed,
   type Logger,
   RpcServer,
   type SeededRandom,
@@ -13,6 +12,7 @@ import {
   type SimNetwork,
   SimulationError,
   type SimulationReport,
+  seedFor,
   simulate,
 } from '@flotilla/transport';
 import { Clerk, KvServer } from '../../src/index.js';
@@ -50,24 +50,6 @@ export class LabError extends Error {
 
 /** What the lab's tests call on a clerk (a `Clerk`, or one wrapped to record its history). */
 export type LabClerk = Pick<Clerk, 'get' | 'put' | 'append'>;
-
-/**
- * A stable 32-bit FNV-1a hash of a test's name: its default seed, so a plain `vitest run` is
- * the same run every time.
- */
-export function hashSeed(name: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    hash ^= name.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
-/** The seed a test uses: `FLOTILLA_SEED` if set, else the hash of its name. */
-export function seedFor(name: string): number {
-  return chooseSeed(hashSeed(name));
-}
 
 /**
  * Runs lab test `name` in virtual time with `seed` (default `seedFor(name)`). A failure's

@@ -1,8 +1,9 @@
 import {
-  chooseSeed,
+  hashSeed,
   type Sim,
   SimulationError,
   type SimulationReport,
+  seedFor,
   simulate,
 } from '@flotilla/transport';
 
@@ -21,24 +22,6 @@ export interface Scenario {
 }
 
 export type ScenarioBody = (sim: Sim, options: ScenarioOptions) => Promise<void>;
-
-/**
- * A stable 32-bit FNV-1a hash of a scenario's name: its default seed, so a plain `vitest run`
- * is the same run every time and a stress run can start from any other seed.
- */
-export function hashSeed(name: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    hash ^= name.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
-/** The seed a test uses: `FLOTILLA_SEED` if set, else the hash of its name. */
-export function seedFor(name: string): number {
-  return chooseSeed(hashSeed(name));
-}
 
 export function defineScenario(name: string, body: ScenarioBody): Scenario {
   return {
@@ -66,3 +49,4 @@ export async function runScenario(
     throw err;
   }
 }
+export { hashSeed, seedFor };
