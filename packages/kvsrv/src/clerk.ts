@@ -180,7 +180,8 @@ export class Clerk {
   #accept(name: string, reply: unknown, args: Record<string, unknown>): { value?: string } {
     if (!isReply(reply))
       throw new BadRequestError(`${name}: the server's reply has the wrong shape`);
-    if (!('err' in reply)) return reply;
+    // (A decoded `{ err: undefined }` is a reply too.)
+    if (!('err' in reply) || reply.err === undefined) return reply as { value?: string };
     switch (reply.err) {
       case 'KEY_TOO_LARGE':
         throw new KeyTooLargeError(reply.size, reply.limit);
@@ -193,7 +194,7 @@ export class Clerk {
     }
   }
 
-  /** Waits before attempt `pauses + 1`: exponential, full jitter, cut short by `close()`. */
+  /** Waits before attempt `pauses + 1`: exponential, with the upper half jittered, cut short by `close()`. */
   #pause(pauses: number): Promise<void> {
     const cap = Math.min(this.#maxRetryDelayMs, this.#retryDelayMs * 2 ** Math.min(pauses, 30));
     const delay = cap / 2 + this.#random.next() * (cap / 2);

@@ -105,6 +105,12 @@ describe('Clerk against a misbehaving server', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  test('a reply whose err field is present but undefined is a reply', async () => {
+    const clerk = new Clerk(dispatchEnd(fakeServer(() => ({ value: 'v', err: undefined }))));
+    expect(await clerk.get('k')).toBe('v');
+    expect(await clerk.append('k', 'w')).toBe('v');
+  });
+
   test('STALE → SessionConflictError naming the clerk and its request', async () => {
     const clerk = new Clerk(dispatchEnd(fakeServer(() => ({ err: 'STALE' }))), { clientId: 77 });
     const put = await clerk.put('k', 'v').catch((e: unknown) => e);
