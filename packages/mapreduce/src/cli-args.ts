@@ -19,7 +19,8 @@ Options:
   --max-task-failures <n>  fail the job once a task has failed this often (default 3)
   --listen <host:port>     coordinator: where to listen (default 127.0.0.1:0, an ephemeral port)
   --coordinator <url>      worker: the coordinator's URL (ws://host:port)
-  --connect-timeout <s>    worker: give up if the coordinator is unreachable this long (default 10)
+  --connect-timeout <s>    worker: give up if the coordinator is unreachable this long
+                           (default 2; run's workers wait 10 for the coordinator to start)
   --auth-token <secret>    shared secret of coordinator and workers (or FLOTILLA_AUTH_TOKEN)
   --out <file>             sequential: the output file (default mr-out-0)
   --json                   JSON lines on stdout instead of text
@@ -61,7 +62,8 @@ export interface CliArgs {
   readonly maxTaskFailures: number;
   readonly listen: { host: string; port: number };
   readonly coordinator: string | undefined;
-  readonly connectTimeoutMs: number;
+  /** undefined: the worker's default, which depends on how it learns the URL (cli-worker.ts). */
+  readonly connectTimeoutMs: number | undefined;
   readonly authToken: string | undefined;
   readonly out: string | undefined;
   readonly json: boolean;
@@ -98,7 +100,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAr
     maxTaskFailures: positiveInt('--max-task-failures', values['max-task-failures'], 3),
     listen: hostPort(values.listen ?? '127.0.0.1:0'),
     coordinator: values.coordinator,
-    connectTimeoutMs: seconds('--connect-timeout', values['connect-timeout'], 10),
+    connectTimeoutMs: optionalSeconds('--connect-timeout', values['connect-timeout']),
     authToken: values['auth-token'] ?? env.FLOTILLA_AUTH_TOKEN,
     out: values.out,
     json: values.json,
@@ -129,7 +131,7 @@ function defaults(): Omit<CliArgs, 'command'> {
     maxTaskFailures: 3,
     listen: { host: '127.0.0.1', port: 0 },
     coordinator: undefined,
-    connectTimeoutMs: 10_000,
+    connectTimeoutMs: undefined,
     authToken: undefined,
     out: undefined,
     json: false,
@@ -148,7 +150,11 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
 }
 
 function seconds(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback * 1000;
+  return optionalSeconds(name, value) ?? fallback * 1000;
+}
+
+function optionalSeconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
     throw new UsageError(`${name} must be a positive number of seconds, got "${value}"`);

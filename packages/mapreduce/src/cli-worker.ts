@@ -7,7 +7,16 @@ import type { CliOutput } from './cli-coordinator.js';
 import { CoordinatorUnreachableError } from './errors.js';
 import { formatBytes } from './progress.js';
 import { runSequential } from './sequential.js';
-import { runWorker, type WorkerEvent } from './worker.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, runWorker, type WorkerEvent } from './worker.js';
+
+/**
+ * How long a worker of `run` (`--coordinator -`) waits for its URL and then for the
+ * coordinator, unless `--connect-timeout` says otherwise. It is started before its coordinator
+ * has loaded, which takes a fraction of a second on an idle machine but can take seconds on a
+ * loaded one; and its coordinator is its parent, which closes the worker's stdin (or kills it)
+ * if it dies, so waiting longer never leaves a worker behind for nothing.
+ */
+const RUN_WORKER_WAIT_MS = 10_000;
 
 /**
  * `worker --coordinator URL --app APP`: runs tasks until the coordinator says the job is over
@@ -32,18 +41,20 @@ export async function workerCommand(args: CliArgs, out: CliOutput): Promise<numb
     }
   };
   // `--coordinator -`: started by `run` before its coordinator was listening; the URL comes
-  // on stdin once it is.
-  const url =
-    args.coordinator === '-'
-      ? await urlFromStdin(args.connectTimeoutMs)
-      : (args.coordinator as string);
+  // on stdin once it is. Given a URL, the worker's default applies: a coordinator that is not
+  // there within a couple of seconds is taken to be gone (the lab's "job count" test starts
+  // workers after the job is over, and they must exit promptly).
+  const fromStdin = args.coordinator === '-';
+  const connectTimeoutMs =
+    args.connectTimeoutMs ?? (fromStdin ? RUN_WORKER_WAIT_MS : DEFAULT_CONNECT_TIMEOUT_MS);
+  const url = fromStdin ? await urlFromStdin(connectTimeoutMs) : (args.coordinator as string);
   const exit = await runWorker({
     url,
     app,
     authToken: args.authToken,
     workerId,
     clock: realClock,
-    connectTimeoutMs: args.connectTimeoutMs,
+    connectTimeoutMs,
     onEvent,
   });
   if (out.json || args.verbose) {

@@ -4,6 +4,10 @@ import { startWorkersEarly } from './cli-early.js';
 
 const cliPath = fileURLToPath(import.meta.url);
 const argv = process.argv.slice(2);
+// msgpackr loads a native add-on, when installed, to decode long strings faster: ~10 ms of
+// every process's start-up, for RPC messages of a few hundred bytes. Set before `run` starts
+// its workers, so they inherit it; a value set by the user wins.
+process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED ??= 'true';
 // Before loading the rest (see cli-early.ts): `run` starts its workers first.
 const early = startWorkersEarly(argv, cliPath);
 const { main } = await import('./cli-main.js');

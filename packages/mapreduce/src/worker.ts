@@ -31,7 +31,12 @@ export interface WorkerOptions {
   readonly workerId?: string;
   /** Production: transport's `realClock`. */
   readonly clock?: Clock;
-  /** Give up when the coordinator cannot be reached this long after starting (default 10 s). */
+  /**
+   * Give up when the coordinator cannot be reached this long after starting (default 2 s). As
+   * in the lab, a worker that cannot contact its coordinator exits: a coordinator that is gone
+   * shows as a refused connection, known at once, so the retries only need to cover one that
+   * is still starting.
+   */
   readonly connectTimeoutMs?: number;
   /** Once connected, the coordinator counts as gone when it stays unreachable this long (default 2 s). */
   readonly goneAfterMs?: number;
@@ -75,6 +80,9 @@ export interface WorkerExit {
 }
 
 const GONE = Symbol('coordinator gone');
+
+/** `connectTimeoutMs`'s default. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 
 /**
  * The worker loop: ask the coordinator for a task, run it, report it, until the coordinator
@@ -159,7 +167,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerExit> {
   };
 
   try {
-    await connect(client, clock, options.connectTimeoutMs ?? 10_000);
+    await connect(client, clock, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     for (;;) {
       const reply = await call(
         Method.requestTask,

@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadApp, runSequential } from '../src/index.js';
 import {
   APPS_DIR,
+  BUILT_CLI,
   type Exit,
   isAlive,
   type LabDir,
@@ -119,6 +121,31 @@ describe('errors: clear messages, and the job finishes or fails cleanly', () => 
     );
   });
 
+  it('no coordinator: a worker gives up after 2 s of retrying, or --connect-timeout', {
+    timeout: 60_000,
+  }, async () => {
+    // Nothing listens on the discard port: every attempt is refused at once, and retried.
+    const url = 'ws://127.0.0.1:9';
+    const prompt = start('worker', ['worker', '--coordinator', url, '--app', 'wc']);
+    const patient = start('worker', [
+      'worker',
+      '--coordinator',
+      url,
+      '--app',
+      'wc',
+      '--connect-timeout',
+      '3.5',
+    ]);
+    const [promptExit, patientExit] = await Promise.all([prompt.exited, patient.exited]);
+    expectExit(promptExit, prompt, 1);
+    expect(prompt.stderr).toContain(`cannot reach the coordinator at ${url} within 2 s`);
+    // Process start-up (tsx) included; the old default alone was 10 s.
+    expect(promptExit.ms).toBeLessThan(9000);
+    expectExit(patientExit, patient, 1);
+    expect(patient.stderr).toContain('within 3.5 s');
+    expect(patientExit.ms).toBeGreaterThanOrEqual(3500);
+  });
+
   it('unreadable input file: the coordinator refuses to start, naming the file', {
     timeout: 60_000,
   }, async () => {
@@ -166,6 +193,25 @@ describe('run: the one-command form', () => {
     expect(pids.filter(isAlive)).toEqual([]);
     expect(await sortedOutput(lab.work)).toEqual(await wcOracle());
   });
+
+  it.skipIf(!existsSync(BUILT_CLI))(
+    'the built bin (dist/cli.js, the RPC stack bundled in) runs the job too',
+    { timeout: 60_000 },
+    async () => {
+      const run = procs.start('run', ['run', '--json', '--app', 'wc', ...lab.inputs], {
+        cwd: lab.work,
+        limitMs: LIMIT_MS,
+        entry: BUILT_CLI,
+      });
+      expectExit(await run.exited, run, 0);
+      const lines = run.stdout.trim().split('\n');
+      expect(JSON.parse(lines[lines.length - 1] as string)).toMatchObject({
+        event: 'done',
+        ok: true,
+      });
+      expect(await sortedOutput(lab.work)).toEqual(await wcOracle());
+    },
+  );
 
   it('a bad app or a missing input fails run once, clearly, and leaves no worker behind', {
     timeout: 60_000,

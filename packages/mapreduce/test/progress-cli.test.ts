@@ -99,7 +99,13 @@ describe('command line', () => {
       parseCli(['worker', '--coordinator', 'ws://h:1', '--app', 'wc'], {
         FLOTILLA_AUTH_TOKEN: 's',
       }),
-    ).toMatchObject({ command: 'worker', authToken: 's', connectTimeoutMs: 10_000 });
+    ).toMatchObject({ command: 'worker', authToken: 's', connectTimeoutMs: undefined });
+    expect(
+      parseCli(
+        ['worker', '--coordinator', 'ws://h:1', '--app', 'wc', '--connect-timeout', '0.5'],
+        {},
+      ).connectTimeoutMs,
+    ).toBe(500);
     expect(
       parseCli(['coordinator', '--listen', '0.0.0.0:7000', '--no-progress', 'a'], {}),
     ).toMatchObject({

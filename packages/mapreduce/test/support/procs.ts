@@ -14,6 +14,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(PACKAGE_DIR, 'src/cli.ts');
+/** The built bin, as published (run `pnpm build` first; tests using it skip without it). */
+export const BUILT_CLI = join(PACKAGE_DIR, 'dist/cli.js');
 export const APPS_DIR = join(PACKAGE_DIR, 'test/apps');
 /** The 8 Gutenberg texts, shared with examples/wordcount. */
 export const GUTENBERG_DIR = join(PACKAGE_DIR, '../../examples/wordcount/data/gutenberg');
@@ -45,15 +47,18 @@ export interface StartOptions {
   /** SIGKILL and mark `timedOut` past this (the lab's 45 s; 120 s for crash). */
   readonly limitMs: number;
   readonly env?: Record<string, string>;
+  /** Run this built JavaScript entry instead of the TypeScript sources. */
+  readonly entry?: string;
 }
 
 export class Procs {
   readonly #all: Proc[] = [];
 
-  /** Starts `flotilla-mapreduce <args>` from the sources. */
+  /** Starts `flotilla-mapreduce <args>` from the sources (or `options.entry`). */
   start(name: string, args: readonly string[], options: StartOptions): Proc {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], {
+    const entry = options.entry === undefined ? ['--import', TSX_LOADER, CLI] : [options.entry];
+    const child = spawn(process.execPath, [...entry, ...args], {
       cwd: options.cwd,
       env: {
         ...process.env,
