@@ -1,31 +1,14 @@
 import { defineConfig } from 'tsup';
+import { binBuild, libraryBuild } from '../../tsup.shared.js';
 
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
-    // The two builds run at once: each cleans dist/ except the other's files.
-    clean: ['!cli.*', '!cli-main-*', '!chunk-*'],
-    target: 'node20',
-    // With "type": "module", tsup already emits ESM as .js and CJS as .cjs (and
-    // index.d.ts / index.d.cts); spelling it out keeps the exports map honest.
-    outExtension({ format }) {
-      return { js: format === 'cjs' ? '.cjs' : '.js' };
-    },
-  },
-  {
-    // The `flotilla-mapreduce` bin: ESM only, no types (nothing imports it). Split: cli.js is
-    // small and loads the rest (cli-main-*.js, with the RPC stack) only after `run` has
-    // started its workers (see src/cli-early.ts).
-    entry: ['src/cli.ts'],
-    format: ['esm'],
+  // The two builds run at once: each cleans dist/ except the other's files.
+  libraryBuild({ clean: ['!cli.*', '!cli-main-*', '!chunk-*'] }),
+  // The `flotilla-mapreduce` bin. Split: cli.js is small and loads the rest (cli-main-*.js,
+  // with the RPC stack) only after `run` has started its workers (see src/cli-early.ts).
+  binBuild('src/cli.ts', {
     splitting: true,
-    dts: false,
-    sourcemap: true,
     clean: ['!index.*'],
-    target: 'node20',
     // The RPC stack is bundled in: every worker is a new process, and loading it as packages
     // was most of a worker's start-up. `ws` is CommonJS behind an ESM wrapper, so Node ran
     // its CommonJS export scanner over each of its files, and resolved and compiled ~30
@@ -39,5 +22,5 @@ export default defineConfig([
     banner: {
       js: "import { createRequire as __cliCreateRequire } from 'node:module'; const require = __cliCreateRequire(import.meta.url);",
     },
-  },
+  }),
 ]);

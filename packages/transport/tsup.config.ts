@@ -1,15 +1,4 @@
 import { defineConfig } from 'tsup';
+import { libraryBuild } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // With "type": "module", tsup already emits ESM as .js and CJS as .cjs (and
-  // index.d.ts / index.d.cts); spelling it out keeps the exports map honest.
-  outExtension({ format }) {
-    return { js: format === 'cjs' ? '.cjs' : '.js' };
-  },
-});
+export default defineConfig(libraryBuild());
