@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { workspaceAliases } from '../../vitest.shared.js';
 
 export default defineConfig({
+  resolve: { alias: workspaceAliases },
   test: {
     name: 'transport',
     include: ['test/**/*.test.ts'],

@@ -36,24 +36,21 @@
  * (diagnosis only: profiling slows everything down). Use --ops/--clerks to isolate one cell.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  backgroundBusyPct,
-  fmtInt,
-  killAll,
-  ProcSampler,
-  parseList,
-  procCpuMicros,
-  round,
-  runFloorLevel,
-  startServer,
-} from './bench-lib.js';
+import { parseList } from '@flotilla/devkit/bench/args';
+import { IdleCheck } from '@flotilla/devkit/bench/cpu';
+import { findFloor } from '@flotilla/devkit/bench/floor';
+import { ProcSampler, procCpuMicros } from '@flotilla/devkit/bench/procstat';
+import { cpuProfArgs, WindowProfiler } from '@flotilla/devkit/bench/profile';
+import { quantile, round } from '@flotilla/devkit/bench/stats';
+import { fmtInt } from '@flotilla/devkit/bench/table';
+import { runMain, watchdog } from '@flotilla/devkit/proc/main';
+import { runFloorLevel, startServer } from './bench-lib.js';
 import { closedLoop, frameBytes, makeKeys, openClerks, preload } from './load.js';
 import {
   type Cell,
@@ -92,11 +89,8 @@ const { values: opts } = parseArgs({
 
 const keys = makeKeys(parseList(opts.keys, 'keys')[0] as number);
 
-function profileArgs(profileDir: string | undefined): string[] {
-  return profileDir === undefined
-    ? []
-    : ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-interval', `${PROFILE_INTERVAL_US}`];
-}
+const profileArgs = (profileDir: string | undefined): string[] =>
+  cpuProfArgs(profileDir, PROFILE_INTERVAL_US);
 
 async function runOurs(
   repeat: number,
@@ -107,21 +101,15 @@ async function runOurs(
 ): Promise<OursResult[]> {
   const authToken = randomBytes(24).toString('base64url');
   const server = await startServer(cliPath, authToken, profileArgs(profileDir));
-  let session: Session | undefined;
+  const profiler = new WindowProfiler();
   try {
     await preload(server.url, authToken, keys);
-    if (profileDir !== undefined) {
-      session = new Session();
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
-    }
     const results: OursResult[] = [];
     for (const cell of cells) {
       const { clerks, close } = await openClerks(server.url, authToken, cell, keys[0] as string);
       try {
         await closedLoop(clerks, keys, cell.op, warmupSeconds * 1000, undefined);
-        if (session !== undefined) await session.post('Profiler.start');
+        if (profileDir !== undefined) await profiler.start(PROFILE_INTERVAL_US);
         const lat: number[] = [];
         const sampler = new ProcSampler(() => [process.pid, server.child.pid]);
         const serverCpu0 = procCpuMicros(server.child.pid);
@@ -133,14 +121,11 @@ async function runOurs(
         const serverMicros = procCpuMicros(server.child.pid) - serverCpu0;
         sampler.stop();
         const sampled = sampler.window();
-        if (session !== undefined) {
-          const { profile } = await session.post('Profiler.stop');
-          const name = `client-r${repeat}-${cell.op}-c${cell.clerks}-${cell.connections}.cpuprofile`;
-          writeFileSync(path.join(profileDir as string, name), JSON.stringify(profile));
+        if (profileDir !== undefined) {
+          const name = `client-r${repeat}-${cell.op}-c${cell.clerks}-${cell.connections}`;
+          await profiler.stop(path.join(profileDir, name));
         }
         const sorted = Float64Array.from(lat).sort();
-        const q = (p: number): number =>
-          sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
         const clientMicros = cpu.user + cpu.system;
         const bytes = frameBytes(cell.op, keys[0] as string);
         results.push({
@@ -151,8 +136,8 @@ async function runOurs(
           ops: lat.length,
           seconds: round(el, 3),
           ops_per_s: round(lat.length / el, 0),
-          p50_us: round(q(0.5) * 1000, 1),
-          p99_us: round(q(0.99) * 1000, 1),
+          p50_us: round(quantile(sorted, 0.5) * 1000, 1),
+          p99_us: round(quantile(sorted, 0.99) * 1000, 1),
           client_cpu_pct: round((clientMicros / 1e6 / el) * 100, 0),
           server_cpu_pct: round((serverMicros / 1e6 / el) * 100, 0),
           client_cpu_us_per_op: round(clientMicros / lat.length, 1),
@@ -169,7 +154,6 @@ async function runOurs(
     }
     return results;
   } finally {
-    session?.disconnect();
     await server.stop();
   }
 }
@@ -205,44 +189,27 @@ async function main(): Promise<void> {
   const log = (text: string): void => {
     process.stderr.write(`${text}\n`);
   };
-  const floorPath = path.resolve(repoRoot, opts.floor ?? '../shared/bench/ws-echo.mjs');
-  const haveFloor = !opts['no-floor'] && existsSync(floorPath);
-  if (!haveFloor) {
-    log(
-      opts['no-floor']
-        ? 'floor skipped (--no-floor): measuring ours only'
-        : `floor not found at ${floorPath}: measuring ours only`,
-    );
-  }
+  const floorScript = findFloor(opts.floor, opts['no-floor']);
+  if (!floorScript.found) log(`${floorScript.why}: measuring ours only`);
 
   // A run far over its budget means something hangs (a clerk resends forever, by design).
   const floorBudgetMs = (seconds + 15) * 1000;
   const oursBudgetMs = cells.length * (seconds + warmupSeconds + 10) * 1000 + 30_000;
-  const watchdog = setTimeout(
-    () => {
-      log('benchmark exceeded its time budget; killing its children');
-      killAll();
-      process.exit(2);
-    },
+  const timer = watchdog(
     repeats * (levels.length * floorBudgetMs + oursBudgetMs) + 30_000,
+    'benchmark exceeded its time budget; killing its children',
   );
-  watchdog.unref();
 
   const floor: FloorResult[] = [];
   const ours: OursResult[] = [];
-  let maxBusy = 0;
-  const checkIdle = async (what: string): Promise<void> => {
-    const busy = await backgroundBusyPct(500);
-    maxBusy = Math.max(maxBusy, busy);
-    if (busy > 10) log(`  warning: ${busy}% of the CPUs busy ${what}; figures will be skewed`);
-  };
+  const idle = new IdleCheck(log);
   for (let repeat = 1; repeat <= repeats; repeat++) {
     log(`repeat ${repeat}/${repeats}`);
-    if (haveFloor) {
-      await checkIdle('before the floor run');
+    if (floorScript.found) {
+      await idle.check('before the floor run');
       for (const inflight of levels) {
         const r = await runFloorLevel({
-          floorPath,
+          floorPath: floorScript.path,
           modulesDir: path.join(repoRoot, 'packages/transport'),
           inflight,
           seconds,
@@ -266,7 +233,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    await checkIdle('before our run');
+    await idle.check('before our run');
     for (const r of await runOurs(repeat, cells, seconds, warmupSeconds, profileDir)) {
       ours.push(r);
       if (opts.json) console.log(JSON.stringify(r));
@@ -278,22 +245,22 @@ async function main(): Promise<void> {
       );
     }
   }
-  await checkIdle('after the last run');
-  clearTimeout(watchdog);
+  await idle.check('after the last run');
+  clearTimeout(timer);
 
   const summaries = summarize(cells, floor, ours);
   const cpus = os.cpus();
   const machine = `${cpus.length} vCPU (${cpus[0]?.model.trim() ?? 'unknown'}), Node ${process.version}`;
   if (opts.json) {
     for (const s of summaries)
-      console.log(JSON.stringify({ ...s, max_background_busy_pct: maxBusy }));
+      console.log(JSON.stringify({ ...s, max_background_busy_pct: idle.maxBusy }));
   } else {
     printTable(summaries, {
       repeats,
       seconds,
       machine,
-      haveFloor,
-      maxBusy,
+      haveFloor: floorScript.found,
+      maxBusy: idle.maxBusy,
       keyCount: keys.length,
       floorReqBytes: floor[0]?.req_bytes,
     });
@@ -301,18 +268,4 @@ async function main(): Promise<void> {
   if (ours.some((r) => r.failures > 0)) throw new Error('some operations failed');
 }
 
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAll();
-    process.exit(130);
-  });
-}
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    killAll();
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -1,5 +1,7 @@
 /** Result types of kvsrv-bench.ts, their medians over the repeats, and the table. */
-import { type FloorLevel, fmtInt, fmtUs, median, round } from './bench-lib.js';
+import { median, round } from '@flotilla/devkit/bench/stats';
+import { fmtInt, fmtUs, markdownTable } from '@flotilla/devkit/bench/table';
+import type { FloorLevel } from './bench-lib.js';
 
 export type Op = 'put' | 'get';
 /** `own`: one WebSocket per clerk (connectClerk); `shared`: every clerk on one WsClient. */
@@ -11,13 +13,8 @@ export interface Cell {
   readonly connections: Connections;
 }
 
-/** One cell of one repeat. */
-export interface OursResult extends Cell {
-  kind: 'run';
-  impl: 'kvsrv';
-  repeat: number;
-  ops: number;
-  seconds: number;
+/** What is measured of ours in a cell: one run's figures, or their medians over the repeats. */
+export interface CellFigures {
   ops_per_s: number;
   p50_us: number;
   p99_us: number;
@@ -27,10 +24,19 @@ export interface OursResult extends Cell {
   server_cpu_us_per_op: number;
   /** Share of /proc samples with client and server last on the same CPU. */
   same_cpu_pct: number;
-  /** CPU taken by other processes meanwhile, in % of one CPU. */
-  others_cpu_pct: number;
   req_bytes: number;
   reply_bytes: number;
+}
+
+/** One cell of one repeat. */
+export interface OursResult extends Cell, CellFigures {
+  kind: 'run';
+  impl: 'kvsrv';
+  repeat: number;
+  ops: number;
+  seconds: number;
+  /** CPU taken by other processes meanwhile, in % of one CPU. */
+  others_cpu_pct: number;
   failures: number;
 }
 
@@ -43,21 +49,12 @@ export interface FloorResult extends FloorLevel {
   server_cpu_us_per_op: number;
 }
 
-export interface Summary extends Cell {
+/** A cell over the repeats: our medians, and the floor's at the same C. */
+export interface Summary extends Cell, CellFigures {
   kind: 'summary';
   repeats: number;
-  ops_per_s: number;
-  p50_us: number;
-  p99_us: number;
-  client_cpu_pct: number;
-  server_cpu_pct: number;
-  client_cpu_us_per_op: number;
-  server_cpu_us_per_op: number;
-  same_cpu_pct: number;
   /** The most CPU other processes took during any of the cell's runs, ours or the floor's. */
   max_others_cpu_pct: number;
-  req_bytes: number;
-  reply_bytes: number;
   /** The floor at `clerks` requests in flight on one connection (null: no floor). */
   floor_rtt_per_s: number | null;
   floor_p50_us: number | null;
@@ -219,11 +216,12 @@ export function printTable(
   const lines = [
     `kvsrv Put/Get over WebSocket between processes, ${what}; median of ${run.repeats} × ${run.seconds} s; ${run.machine}`,
     '',
-    `| ${shown.map(([h]) => h).join(' | ')} |`,
-    `|${shown.map(() => '---|').join('')}`,
+    ...markdownTable(
+      shown.map(([h]) => h),
+      summaries.map((s) => shown.map(([, v]) => v(s))),
+    ),
+    '',
   ];
-  for (const s of summaries) lines.push(`| ${shown.map(([, v]) => v(s)).join(' | ')} |`);
-  lines.push('');
   const sizes = new Map<Op, string>();
   for (const s of summaries) sizes.set(s.op, `${s.op} ${s.req_bytes} B / ${s.reply_bytes} B`);
   lines.push(

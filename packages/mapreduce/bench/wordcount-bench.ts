@@ -17,14 +17,19 @@
  *
  * Targets: 2 workers ≥ 1.5 × the LC_ALL=C shell pipeline, and ≥ 1.6 × our own 1 worker.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { positive } from '@flotilla/devkit/bench/args';
+import { waitForIdle } from '@flotilla/devkit/bench/cpu';
+import { median } from '@flotilla/devkit/bench/stats';
+import { markdownTable } from '@flotilla/devkit/bench/table';
+import { SHARED_BENCH_DIR } from '@flotilla/devkit/paths';
+import { runMain, watchdog } from '@flotilla/devkit/proc/main';
+import { runToEnd } from '@flotilla/devkit/proc/procs';
 
 const TARGET_VS_SHELL = 1.5;
 const TARGET_VS_ONE_WORKER = 1.6;
@@ -44,7 +49,7 @@ const { values: opts } = parseArgs({
     'wait-idle': { type: 'string', default: '30' },
     'max-seconds': { type: 'string', default: '900' },
     corpus: { type: 'string' },
-    'shared-bench': { type: 'string', default: path.resolve(repoRoot, '../shared/bench') },
+    'shared-bench': { type: 'string', default: SHARED_BENCH_DIR },
     json: { type: 'boolean', default: false },
   },
   strict: true,
@@ -75,62 +80,22 @@ interface Run {
   readonly backgroundBusyPct: number;
 }
 
-function positive(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-  return n;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : (s[Math.floor(s.length / 2)] as number);
-}
-
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const cpu of os.cpus()) {
-    const t = cpu.times;
-    busy += t.user + t.nice + t.sys + t.irq;
-    total += t.user + t.nice + t.sys + t.irq + t.idle;
-  }
-  return { busy, total };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function backgroundBusyPct(ms: number): Promise<number> {
-  const a = cpuTimes();
-  await sleep(ms);
-  const b = cpuTimes();
-  return b.total === a.total ? 0 : Math.round((100 * (b.busy - a.busy)) / (b.total - a.total));
-}
-
-const children = new Set<ReturnType<typeof spawn>>();
-
-/** Runs a command to completion; resolves with wall seconds. Rejects on a non-zero exit. */
-function timed(command: string, args: readonly string[], cwd: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    children.add(child);
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      const seconds = (performance.now() - started) / 1000;
-      if (code === 0) resolve(seconds);
-      else
-        reject(
-          new Error(
-            `${command} ${args.slice(0, 3).join(' ')} … exited ${signal ?? code}: ${stderr}`,
-          ),
-        );
-    });
+/**
+ * Runs a command to completion (stdout unread; the watchdog bounds it); resolves with wall
+ * seconds from spawn to exit. Rejects on a non-zero exit.
+ */
+async function timed(command: string, args: readonly string[], cwd: string): Promise<number> {
+  const r = await runToEnd(command, args, {
+    cwd,
+    stdout: 'ignore',
+    limitMs: Number.POSITIVE_INFINITY,
   });
+  if (r.code !== 0) {
+    throw new Error(
+      `${command} ${args.slice(0, 3).join(' ')} … exited ${r.signal ?? r.code}: ${r.stderr}`,
+    );
+  }
+  return r.ms / 1000;
 }
 
 async function sortedLines(file: string): Promise<string[]> {
@@ -268,12 +233,10 @@ async function main(): Promise<void> {
   }
   const repeats = positive('repeats', opts.repeats);
   const waitIdle = Number(opts['wait-idle']);
-  const watchdog = setTimeout(() => {
-    log(`benchmark exceeded --max-seconds ${opts['max-seconds']}; stopping`);
-    for (const child of children) child.kill('SIGKILL');
-    process.exit(2);
-  }, positive('max-seconds', opts['max-seconds']) * 1000);
-  watchdog.unref();
+  watchdog(
+    positive('max-seconds', opts['max-seconds']) * 1000,
+    `benchmark exceeded --max-seconds ${opts['max-seconds']}; stopping`,
+  );
 
   const files = await corpus(haveShared);
   let bytes = 0;
@@ -289,10 +252,7 @@ async function main(): Promise<void> {
   const outputs = new Map<string, string[]>();
   try {
     for (let repeat = 1; repeat <= repeats; repeat++) {
-      let busy = await backgroundBusyPct(500);
-      const idleDeadline = performance.now() + waitIdle * 1000;
-      while (busy > IDLE_BELOW_PCT && performance.now() < idleDeadline)
-        busy = await backgroundBusyPct(1000);
+      const busy = await waitForIdle({ belowPct: IDLE_BELOW_PCT, maxWaitMs: waitIdle * 1000 });
       log(
         `repeat ${repeat}/${repeats} (background CPU load ${busy}%)${busy > IDLE_BELOW_PCT ? ': the machine is not idle; figures will be skewed' : ''}`,
       );
@@ -341,11 +301,13 @@ async function main(): Promise<void> {
   const vsShell = two / shell;
   const vsOne = two / one;
   const lines = [
-    `| variant | MB/s (median of ${repeats}) | × shell (LC_ALL=C) |`,
-    '|---|---|---|',
-    ...all.map(
-      (v) =>
-        `| ${v.label.replaceAll('|', '\\|')} | ${mbps(v.key).toFixed(1)} | ${(mbps(v.key) / shell).toFixed(2)} |`,
+    ...markdownTable(
+      ['variant', `MB/s (median of ${repeats})`, '× shell (LC_ALL=C)'],
+      all.map((v) => [
+        v.label.replaceAll('|', '\\|'),
+        mbps(v.key).toFixed(1),
+        (mbps(v.key) / shell).toFixed(2),
+      ]),
     ),
     '',
     `2 workers vs the shell pipeline: ${vsShell.toFixed(2)}× (target ≥ ${TARGET_VS_SHELL}×) ${vsShell >= TARGET_VS_SHELL ? 'MET' : 'MISSED'}`,
@@ -380,8 +342,4 @@ async function main(): Promise<void> {
   if (!checks.every((c) => c.equalToShell)) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  for (const child of children) child.kill('SIGKILL');
-  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.exit(1);
-});
+runMain(main);

@@ -1,10 +1,11 @@
 /**
  * Shared pieces of the Raft benchmark (see raft-bench.ts): the command, the closed loop, the
- * apply waiter that resolves a proposal by index on the leader, and the statistics.
+ * apply waiter that resolves a proposal by index on the leader, and the counters. Statistics,
+ * profiles and waiting are @flotilla/devkit's.
  */
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
+import { quantile } from '@flotilla/devkit/bench/stats';
+import { sleep } from '@flotilla/devkit/time/within';
 import type {
   ApplyMsg,
   PersistedState,
@@ -79,34 +80,6 @@ export function countingEnd(inner: RaftClientEnd, counters: Counters): RaftClien
       return inner.call(method, args);
     },
   };
-}
-
-/**
- * A V8 CPU profile of this process over the measured window only (startup, election and
- * warmup excluded), written as `<file>.cpuprofile` with `<file>.meta.json` beside it (commits
- * etc., which bench-profile.ts reads to print µs per commit).
- */
-export class WindowProfiler {
-  #session: Session | undefined;
-
-  async start(intervalUs = 200): Promise<void> {
-    const session = new Session();
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
-    await session.post('Profiler.start');
-    this.#session = session;
-  }
-
-  async stop(file: string, meta: Record<string, unknown>): Promise<void> {
-    const session = this.#session;
-    if (session === undefined) return;
-    this.#session = undefined;
-    const { profile } = await session.post('Profiler.stop');
-    session.disconnect();
-    writeFileSync(`${file}.cpuprofile`, JSON.stringify(profile));
-    writeFileSync(`${file}.meta.json`, JSON.stringify(meta));
-  }
 }
 
 /** A fresh 128-byte command: client id and sequence number up front, filler after. */
@@ -218,7 +191,7 @@ export async function closedLoop(options: {
           if (!ok) {
             failures++;
             // Leadership is moving: do not spin.
-            await new Promise((resolve) => setTimeout(resolve, 20));
+            await sleep(20);
             continue;
           }
           const t1 = performance.now();
@@ -250,45 +223,4 @@ export async function closedLoop(options: {
     maxMs: latencies[latencies.length - 1] ?? Number.NaN,
     secondHalfRatio: firstHalf === 0 ? Number.NaN : secondHalf / firstHalf,
   };
-}
-
-/** The q-quantile of sorted values, as etcd-load.mjs computes it. */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-export function median(values: readonly number[]): number {
-  const s = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const mid = s.length >> 1;
-  return s.length % 2 === 1
-    ? (s[mid] as number)
-    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-export function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-/** Resolves after `ms` of real time (the benchmark runs in real time). */
-export function sleepMs(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` every `everyMs` until it returns a value, or throws after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  everyMs: number,
-  check: () => T | undefined | Promise<T | undefined>,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await sleepMs(everyMs);
-  }
 }

@@ -4,28 +4,24 @@
  * (shared/bench/etcd-load.mjs, against the leader). Needs the Debian packages etcd-server and
  * etcd-client. The members' CPU time is read from /proc around each load run.
  */
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { sleepMs } from './bench-common.js';
+import { procCpuMicros } from '@flotilla/devkit/bench/procstat';
+import { sleep } from '@flotilla/devkit/time/within';
+import type { LoopResult } from './bench-common.js';
 
 const run = promisify(execFile);
 
 const ENDPOINTS = 'http://127.0.0.1:23791,http://127.0.0.1:23792,http://127.0.0.1:23793';
 const MEMBERS = ['m1', 'm2', 'm3'];
 
-export interface EtcdLevelResult {
+/** etcd-load.mjs's figures, in LoopResult's terms (it does not split the window in halves). */
+export interface EtcdLevelResult extends Omit<LoopResult, 'secondHalfRatio'> {
   readonly concurrency: number;
-  readonly commits: number;
-  readonly failures: number;
-  readonly seconds: number;
-  readonly commitsPerSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
   /** CPU of the three members together over the load run (warmup included), % of one core. */
   readonly serverCpuPct: number;
   readonly clientCpuPct: number;
@@ -53,25 +49,16 @@ export function cleanupEtcdSync(): void {
   started = undefined;
 }
 
-function clockTicks(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-/** user + system CPU of the members so far, in microseconds. */
-function membersCpuMicros(pidDir: string, ticksPerSecond: number): number {
-  let ticks = 0;
+/** user + system CPU of the members so far, in microseconds (from /proc). */
+function membersCpuMicros(pidDir: string): number {
+  let micros = 0;
   for (const member of MEMBERS) {
-    const pid = readFileSync(path.join(pidDir, `${member}.pid`), 'utf8').trim();
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "pid (comm) ": state is the 3rd field, utime the 14th, stime the 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    const pid = Number(readFileSync(path.join(pidDir, `${member}.pid`), 'utf8').trim());
+    const cpu = procCpuMicros(pid);
+    if (Number.isNaN(cpu)) throw new Error(`etcd member ${member} (pid ${pid}) is not running`);
+    micros += cpu;
   }
-  return (ticks / ticksPerSecond) * 1e6;
+  return micros;
 }
 
 interface LoadJson {
@@ -100,14 +87,13 @@ export async function runEtcd(
     ETCD_DATA_ROOT: path.join(root, 'data'),
     ETCD_PID_DIR: pidDir,
   };
-  const ticks = clockTicks();
   started = { script, root, env };
   try {
     await run('bash', [script, 'start3'], { env, timeout: 60_000 });
-    await sleepMs(1000);
+    await sleep(1000);
     const results: EtcdLevelResult[] = [];
     for (const c of levels) {
-      const cpu0 = membersCpuMicros(pidDir, ticks);
+      const cpu0 = membersCpuMicros(pidDir);
       const t0 = performance.now();
       const { stdout } = await run(
         process.execPath,
@@ -128,7 +114,7 @@ export async function runEtcd(
         { env, timeout: (measureSeconds + 60) * 1000, maxBuffer: 1 << 20 },
       );
       const wallSeconds = (performance.now() - t0) / 1000;
-      const cpu = membersCpuMicros(pidDir, ticks) - cpu0;
+      const cpu = membersCpuMicros(pidDir) - cpu0;
       const line = stdout.split('\n').find((l) => l.startsWith('{'));
       if (line === undefined) throw new Error(`etcd-load printed no result: ${stdout}`);
       const r = JSON.parse(line) as LoadJson;

@@ -13,6 +13,8 @@
  *   parent → child   { type: 'profile-stop', seq, file, meta } → writes it → { type: 'ack', seq }
  *   parent → child   { type: 'stop' } or disconnect  → kill the node, close everything, exit 0
  */
+
+import { WindowProfiler } from '@flotilla/devkit/bench/profile';
 import {
   type CallResult,
   RpcServer,
@@ -32,7 +34,6 @@ import {
   newCounters,
   type ProposeOutcome,
   type RaftKnobs,
-  WindowProfiler,
 } from './bench-common.js';
 
 export interface StatusReply {

@@ -6,6 +6,8 @@
  */
 
 import path from 'node:path';
+import { WindowProfiler } from '@flotilla/devkit/bench/profile';
+import { poll } from '@flotilla/devkit/time/within';
 import {
   type Clock,
   RpcServer,
@@ -26,8 +28,6 @@ import {
   makeCommand,
   newCounters,
   type RaftKnobs,
-  WindowProfiler,
-  waitFor,
 } from './bench-common.js';
 
 export interface SimLevelResult extends LoopResult {
@@ -125,7 +125,10 @@ async function runSimLevel(
       );
     }
     const leaderOf = (): RaftNode | undefined => nodes.find((n) => n.getState().isLeader);
-    let leader = await waitFor('a leader in the simulated cluster', 10_000, 10, leaderOf);
+    let leader = await poll('a leader in the simulated cluster', leaderOf, {
+      timeoutMs: 10_000,
+      everyMs: 10,
+    });
     let waiter = new ApplyWaiter(leader);
     let cpu0 = process.cpuUsage();
     let cpu = cpu0;

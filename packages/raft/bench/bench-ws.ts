@@ -12,6 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killAll, track, waitExit } from '@flotilla/devkit/proc/child';
+import { poll, within } from '@flotilla/devkit/time/within';
 import { silentLogger, WsClient } from '@flotilla/transport';
 import {
   type Counters,
@@ -21,7 +23,6 @@ import {
   makeCommand,
   type ProposeOutcome,
   type RaftKnobs,
-  waitFor,
 } from './bench-common.js';
 import type { ChildMessage, ParentMessage, StatusReply } from './bench-node.js';
 
@@ -46,16 +47,13 @@ const nodeFile = path.join(here, 'bench-node.ts');
 const CALL_TIMEOUT_MS = 5000;
 const IPC_TIMEOUT_MS = 10_000;
 
-// Everything alive, so that an exit on any path (error, signal, watchdog) can clean up.
-const liveChildren = new Set<ChildProcess>();
+// Everything alive, so that an exit on any path (error, signal, watchdog) can clean up: the
+// children are tracked (devkit's track), the temp dirs here.
 const liveDirs = new Set<string>();
 
 /** Synchronous last-resort cleanup for process 'exit': SIGKILL children, delete temp dirs. */
 export function cleanupWsSync(): void {
-  for (const child of liveChildren) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  liveChildren.clear();
+  killAll();
   for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
   liveDirs.clear();
 }
@@ -92,7 +90,6 @@ class Server {
       } else if (message.type === 'error') fail(new Error(`server ${i}: ${message.message}`));
     });
     child.once('exit', (code, signal) => {
-      liveChildren.delete(child);
       if (!this.stopping) fail(new Error(`server ${i} exited (${code ?? signal})`));
     });
     child.once('error', (err) => fail(err));
@@ -117,13 +114,13 @@ class Server {
   /** Sends a request and waits for the reply carrying its seq. */
   #request(make: (seq: number) => ParentMessage): Promise<ChildMessage> {
     const seq = ++this.#seq;
-    return withTimeout(
-      `server's answer to ${make(seq).type}`,
-      IPC_TIMEOUT_MS,
+    return within(
       new Promise<ChildMessage>((resolve) => {
         this.#replies.set(seq, resolve);
         this.send(make(seq));
       }),
+      IPC_TIMEOUT_MS,
+      `server's answer to ${make(seq).type}`,
     );
   }
 
@@ -145,16 +142,9 @@ class Server {
   /** Asks the child to stop; SIGKILLs it if it has not exited within `ms`. */
   stop(ms: number): Promise<void> {
     this.stopping = true;
-    const child = this.child;
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.send({ type: 'stop' });
-    });
+    const exited = waitExit(this.child, ms);
+    this.send({ type: 'stop' });
+    return exited;
   }
 }
 
@@ -195,17 +185,17 @@ export async function runWs(
         },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      liveChildren.add(child);
+      track(child);
       servers.push(new Server(child, i));
     }
     const ports = await guarded(
       servers,
-      withTimeout('the servers to listen', 60_000, Promise.all(servers.map((s) => s.port()))),
+      within(Promise.all(servers.map((s) => s.port())), 60_000, 'the servers to listen'),
     );
     const urls = ports.map((port) => `ws://127.0.0.1:${port}`);
     const connected = Promise.all(servers.map((s) => s.connected()));
     for (const s of servers) s.send({ type: 'peers', urls });
-    await guarded(servers, withTimeout('the servers to connect', 20_000, connected));
+    await guarded(servers, within(connected, 20_000, 'the servers to connect'));
 
     for (const url of urls) {
       clients.push(new WsClient({ url, authToken, logger: silentLogger, reconnect: false }));
@@ -215,14 +205,18 @@ export async function runWs(
     const findLeader = (): Promise<number> =>
       guarded(
         servers,
-        waitFor('a leader in the WebSocket cluster', 20_000, 20, async () => {
-          const states = await Promise.all(
-            clients.map((c) => c.call<StatusReply>('Bench.status', null, { timeoutMs: 1000 })),
-          );
-          const leaders = states.flatMap((s) => (s.ok && s.reply.isLeader ? [s.reply] : []));
-          const newest = leaders.sort((a, b) => b.term - a.term)[0];
-          return newest?.me;
-        }),
+        poll(
+          'a leader in the WebSocket cluster',
+          async () => {
+            const states = await Promise.all(
+              clients.map((c) => c.call<StatusReply>('Bench.status', null, { timeoutMs: 1000 })),
+            );
+            const leaders = states.flatMap((s) => (s.ok && s.reply.isLeader ? [s.reply] : []));
+            const newest = leaders.sort((a, b) => b.term - a.term)[0];
+            return newest?.me;
+          },
+          { timeoutMs: 20_000, everyMs: 20 },
+        ),
       );
     let leader = await findLeader();
     let rediscovery: Promise<void> | undefined;
@@ -301,12 +295,4 @@ export async function runWs(
     await rm(base, { recursive: true, force: true });
     liveDirs.delete(base);
   }
-}
-
-function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

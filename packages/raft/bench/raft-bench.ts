@@ -30,19 +30,17 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  COMMAND_BYTES,
-  type Counters,
-  median,
-  type RaftKnobs,
-  round,
-  sleepMs,
-} from './bench-common.js';
+import { parseList, positive } from '@flotilla/devkit/bench/args';
+import { waitForIdle } from '@flotilla/devkit/bench/cpu';
+import { median, round } from '@flotilla/devkit/bench/stats';
+import { fmtInt, fmtMs, markdownTable } from '@flotilla/devkit/bench/table';
+import { SHARED_BENCH_DIR } from '@flotilla/devkit/paths';
+import { runMain, watchdog } from '@flotilla/devkit/proc/main';
+import { COMMAND_BYTES, type Counters, type RaftKnobs } from './bench-common.js';
 import { cleanupEtcdSync, etcdMissing, runEtcd } from './bench-etcd.js';
-import { runSim } from './bench-sim.js';
-import { cleanupWsSync, runWs } from './bench-ws.js';
+import { runSim, type SimLevelResult } from './bench-sim.js';
+import { cleanupWsSync, runWs, type WsLevelResult } from './bench-ws.js';
 
 type Setup = 'sim' | 'ws' | 'etcd';
 
@@ -52,9 +50,6 @@ const README_ANCHOR: Record<number, { opsPerSecond: number; p50Ms: number; p99Ms
   8: { opsPerSecond: 2926, p50Ms: 2.52, p99Ms: 6.55 },
   64: { opsPerSecond: 6811, p50Ms: 8.65, p99Ms: 22.6 },
 };
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../..');
 
 const { values: opts } = parseArgs({
   options: {
@@ -126,6 +121,34 @@ function batching(
   };
 }
 
+/** The Run of one of our setups (sim or ws) at one concurrency. */
+function oursRun(
+  setup: 'sim' | 'ws',
+  repeat: number,
+  r: SimLevelResult | WsLevelResult,
+  serverCpuPct: number,
+  clientCpuPct: number | null,
+): Run {
+  return {
+    kind: 'run',
+    setup,
+    repeat,
+    c: r.concurrency,
+    commits: r.commits,
+    failures: r.failures,
+    seconds: round(r.seconds, 3),
+    commits_per_s: round(r.commitsPerSecond, 1),
+    p50_ms: round(r.p50Ms, 3),
+    p99_ms: round(r.p99Ms, 3),
+    max_ms: round(r.maxMs, 3),
+    server_cpu_pct: round(serverCpuPct, 0),
+    client_cpu_pct: clientCpuPct === null ? null : round(clientCpuPct, 0),
+    cpu_us_per_commit: round(r.cpuUsPerCommit, 1),
+    second_half_ratio: round(r.secondHalfRatio, 2),
+    ...batching(r.counters, r.leader, r.commits),
+  };
+}
+
 interface Summary {
   kind: 'summary';
   setup: Setup;
@@ -149,45 +172,11 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
-function positive(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const x = Number(text);
-  if (!(x > 0)) throw new Error(`--${name} must be a positive number`);
-  return x;
-}
-
 function optionalInt(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const x = Number(text);
   if (!(Number.isInteger(x) && x > 0)) throw new Error(`--${name} must be a positive integer`);
   return x;
-}
-
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const { times } of os.cpus()) {
-    const all = times.user + times.nice + times.sys + times.idle + times.irq;
-    busy += all - times.idle;
-    total += all;
-  }
-  return { busy, total };
-}
-
-/** % of all CPUs busy over `ms` while the benchmark itself is idle. */
-async function backgroundBusyPct(ms: number): Promise<number> {
-  const a = cpuTimes();
-  await sleepMs(ms);
-  const b = cpuTimes();
-  return b.total === a.total ? 0 : round((100 * (b.busy - a.busy)) / (b.total - a.total), 0);
-}
-
-function fmtInt(x: number): string {
-  return Number.isNaN(x) ? 'n/a' : Math.round(x).toLocaleString('en-US');
-}
-
-function fmtMs(x: number): string {
-  return Number.isNaN(x) ? 'n/a' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(1)} ms`;
 }
 
 function summarize(runs: readonly Run[], setup: Setup, c: number): Summary | undefined {
@@ -232,19 +221,34 @@ const SETUP_LABEL: Record<Setup, string> = {
 };
 
 function printTable(summaries: readonly Summary[], header: readonly string[]): void {
-  const lines = [
-    ...header,
-    '',
-    '| setup | C | commits/s | p50 | p99 | server CPU | CPU µs/commit | client CPU | ours/etcd this run | ours/etcd README | runs (commits/s) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-  ];
   const ratio = (x: number | null): string => (x === null ? '–' : x.toFixed(2));
-  for (const s of summaries) {
-    lines.push(
-      `| ${SETUP_LABEL[s.setup]} | ${s.c} | ${fmtInt(s.commits_per_s)} | ${fmtMs(s.p50_ms)} | ${fmtMs(s.p99_ms)} | ${s.server_cpu_pct}% | ${fmtInt(s.cpu_us_per_commit)} | ${s.client_cpu_pct === null ? '–' : `${s.client_cpu_pct}%`} | ${ratio(s.ratio_vs_etcd_this_run)} | ${ratio(s.ratio_vs_etcd_readme)} | ${s.runs_commits_per_s.map(fmtInt).join(', ')}${s.failures > 0 ? ` (${s.failures} failed)` : ''} |`,
-    );
-  }
-  console.log(lines.join('\n'));
+  const rows = summaries.map((s) => [
+    SETUP_LABEL[s.setup],
+    String(s.c),
+    fmtInt(s.commits_per_s),
+    fmtMs(s.p50_ms),
+    fmtMs(s.p99_ms),
+    `${s.server_cpu_pct}%`,
+    fmtInt(s.cpu_us_per_commit),
+    s.client_cpu_pct === null ? '–' : `${s.client_cpu_pct}%`,
+    ratio(s.ratio_vs_etcd_this_run),
+    ratio(s.ratio_vs_etcd_readme),
+    `${s.runs_commits_per_s.map(fmtInt).join(', ')}${s.failures > 0 ? ` (${s.failures} failed)` : ''}`,
+  ]);
+  const columns = [
+    'setup',
+    'C',
+    'commits/s',
+    'p50',
+    'p99',
+    'server CPU',
+    'CPU µs/commit',
+    'client CPU',
+    'ours/etcd this run',
+    'ours/etcd README',
+    'runs (commits/s)',
+  ];
+  console.log([...header, '', ...markdownTable(columns, rows)].join('\n'));
 }
 
 async function main(): Promise<void> {
@@ -253,10 +257,7 @@ async function main(): Promise<void> {
   const seconds = positive('seconds', opts.seconds, quick ? 2 : 5);
   const warmup = opts.warmup === undefined ? (quick ? 0.5 : 1) : Number(opts.warmup);
   if (!(warmup >= 0)) throw new Error('--warmup must be ≥ 0');
-  const levels = opts.inflight.split(',').map(Number);
-  if (levels.some((c) => !(Number.isInteger(c) && c > 0))) {
-    throw new Error('--inflight must be a comma-separated list of positive integers');
-  }
+  const levels = parseList(opts.inflight, 'inflight');
   const seed = Number(opts.seed);
   const simClock = opts['sim-clock'];
   if (simClock !== 'real' && simClock !== 'immediate') {
@@ -269,7 +270,7 @@ async function main(): Promise<void> {
     maxEntriesPerAppend: optionalInt('max-entries-per-append', opts['max-entries-per-append']),
     maxInflightAppends: optionalInt('max-inflight-appends', opts['max-inflight-appends']),
   };
-  const sharedBench = path.resolve(opts.shared ?? path.join(repoRoot, '../shared/bench'));
+  const sharedBench = path.resolve(opts.shared ?? SHARED_BENCH_DIR);
   const wanted = new Set<Setup>(
     (opts.only ?? (opts.etcd ? 'sim,ws,etcd' : 'sim,ws')).split(',').map((s) => {
       if (s !== 'sim' && s !== 'ws' && s !== 'etcd') throw new Error(`--only: unknown setup ${s}`);
@@ -292,11 +293,10 @@ async function main(): Promise<void> {
   const estimate =
     repeats * (wanted.size * (levels.length * (warmup + seconds + 2) + 15) + waitIdle);
   const maxSeconds = positive('max-seconds', opts['max-seconds'], Math.max(120, 2 * estimate));
-  const watchdog = setTimeout(() => {
-    log(`benchmark exceeded --max-seconds ${maxSeconds}; stopping everything`);
-    process.exit(2);
-  }, maxSeconds * 1000);
-  watchdog.unref();
+  const timer = watchdog(
+    maxSeconds * 1000,
+    `benchmark exceeded --max-seconds ${maxSeconds}; stopping everything`,
+  );
 
   const runs: Run[] = [];
   const record = (r: Run): void => {
@@ -315,9 +315,7 @@ async function main(): Promise<void> {
   let maxBusy = 0;
   for (let repeat = 1; repeat <= repeats; repeat++) {
     // Other work on the machine skews everything: wait (a bounded time) for it to calm down.
-    let busy = await backgroundBusyPct(500);
-    const idleDeadline = performance.now() + waitIdle * 1000;
-    while (busy > 10 && performance.now() < idleDeadline) busy = await backgroundBusyPct(1000);
+    const busy = await waitForIdle({ belowPct: 10, maxWaitMs: waitIdle * 1000 });
     maxBusy = Math.max(maxBusy, busy);
     log(`repeat ${repeat}/${repeats} (background CPU load ${busy}%)`);
     if (busy > 10)
@@ -333,26 +331,7 @@ async function main(): Promise<void> {
         profileDir,
         `sim-r${repeat}`,
       );
-      for (const r of rs) {
-        record({
-          kind: 'run',
-          setup: 'sim',
-          repeat,
-          c: r.concurrency,
-          commits: r.commits,
-          failures: r.failures,
-          seconds: round(r.seconds, 3),
-          commits_per_s: round(r.commitsPerSecond, 1),
-          p50_ms: round(r.p50Ms, 3),
-          p99_ms: round(r.p99Ms, 3),
-          max_ms: round(r.maxMs, 3),
-          server_cpu_pct: round(r.cpuPct, 0),
-          client_cpu_pct: null,
-          cpu_us_per_commit: round(r.cpuUsPerCommit, 1),
-          second_half_ratio: round(r.secondHalfRatio, 2),
-          ...batching(r.counters, r.leader, r.commits),
-        });
-      }
+      for (const r of rs) record(oursRun('sim', repeat, r, r.cpuPct, null));
     }
     if (wanted.has('ws')) {
       const rs = await runWs(
@@ -364,26 +343,7 @@ async function main(): Promise<void> {
         `ws-r${repeat}`,
       );
       log(`  ws leader: server ${rs[0]?.leader}`);
-      for (const r of rs) {
-        record({
-          kind: 'run',
-          setup: 'ws',
-          repeat,
-          c: r.concurrency,
-          commits: r.commits,
-          failures: r.failures,
-          seconds: round(r.seconds, 3),
-          commits_per_s: round(r.commitsPerSecond, 1),
-          p50_ms: round(r.p50Ms, 3),
-          p99_ms: round(r.p99Ms, 3),
-          max_ms: round(r.maxMs, 3),
-          server_cpu_pct: round(r.serverCpuPct, 0),
-          client_cpu_pct: round(r.clientCpuPct, 0),
-          cpu_us_per_commit: round(r.cpuUsPerCommit, 1),
-          second_half_ratio: round(r.secondHalfRatio, 2),
-          ...batching(r.counters, r.leader, r.commits),
-        });
-      }
+      for (const r of rs) record(oursRun('ws', repeat, r, r.serverCpuPct, r.clientCpuPct));
     }
     if (wanted.has('etcd')) {
       const rs = await runEtcd(sharedBench, levels, seconds);
@@ -408,7 +368,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  clearTimeout(watchdog);
+  clearTimeout(timer);
 
   const summaries: Summary[] = [];
   for (const setup of ['sim', 'ws', 'etcd'] as const) {
@@ -444,17 +404,10 @@ async function main(): Promise<void> {
   if (runs.some((r) => r.failures > 0)) log('warning: some proposals failed (leadership changed?)');
 }
 
-process.on('exit', () => {
-  cleanupWsSync();
-  cleanupEtcdSync();
-});
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => process.exit(130));
-}
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
+runMain(main, {
+  cleanup: () => {
+    cleanupWsSync();
+    cleanupEtcdSync();
   },
-);
+  signals: ['SIGINT', 'SIGTERM', 'SIGHUP'],
+});

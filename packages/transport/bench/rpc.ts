@@ -23,15 +23,22 @@
  * the scheduler more than by code: ~90 µs when client and server sit on different vCPUs (each
  * hop pays a cross-CPU wakeup), ~20 µs when they share one, so a single repeat can be off by 3x.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseList } from '@flotilla/devkit/bench/args';
+import { IdleCheck } from '@flotilla/devkit/bench/cpu';
+import { findFloor, runFloor } from '@flotilla/devkit/bench/floor';
+import { cpuProfArgs, WindowProfiler } from '@flotilla/devkit/bench/profile';
+import { median, quantile, round } from '@flotilla/devkit/bench/stats';
+import { fmtInt, fmtUs, markdownTable } from '@flotilla/devkit/bench/table';
+import { track, waitExit } from '@flotilla/devkit/proc/child';
+import { runMain, watchdog } from '@flotilla/devkit/proc/main';
 import { encode, RpcServer, stderrLogger, WsClient, WsServer } from '../src/index.js';
 
 const TARGET_RATIO = 0.85;
@@ -42,7 +49,6 @@ const PROFILE_INTERVAL_US = 100;
 
 const thisFile = fileURLToPath(import.meta.url);
 const packageDir = path.resolve(path.dirname(thisFile), '..');
-const repoRoot = path.resolve(packageDir, '../..');
 
 const { values: opts } = parseArgs({
   options: {
@@ -123,35 +129,8 @@ async function serve(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parent: child-process bookkeeping
+// Parent: our server child, over IPC
 // ---------------------------------------------------------------------------------------------
-
-const children = new Set<ChildProcess>();
-
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function killAll(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-}
-
-/** Resolves on the child's exit; SIGKILLs it if it has not exited within `ms`. */
-function waitExit(child: ChildProcess, ms: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 function waitForPort(child: ChildProcess, ms: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -193,7 +172,7 @@ function serverCpuMicros(child: ChildProcess): Promise<number> {
 // Parent: the floor (ws-echo.mjs, a separate Node process with its own server child)
 // ---------------------------------------------------------------------------------------------
 
-function runFloor(
+async function runFloorRepeat(
   floorPath: string,
   repeat: number,
   levels: readonly number[],
@@ -202,62 +181,16 @@ function runFloor(
   budgetMs: number,
   profileDir: string | undefined,
 ): Promise<LevelResult[]> {
-  const nodeArgs =
-    profileDir === undefined
-      ? []
-      : [
-          '--cpu-prof',
-          '--cpu-prof-dir',
-          profileDir,
-          '--cpu-prof-interval',
-          String(PROFILE_INTERVAL_US),
-        ];
-  const args = [
-    ...nodeArgs,
+  const lines = await runFloor({
     floorPath,
-    '--inflight',
-    levels.join(','),
-    '--n',
-    ns.join(','),
-    '--max-seconds',
-    String(maxSeconds),
-    '--json',
-  ];
-  const child = track(
-    spawn(process.execPath, args, {
-      cwd: packageDir,
-      env: { ...process.env, BENCH_NODE_MODULES_DIR: packageDir },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
-  );
-  let stdout = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    stdout += chunk;
+    modulesDir: packageDir,
+    inflight: levels,
+    n: ns,
+    maxSeconds,
+    budgetMs,
+    nodeArgs: cpuProfArgs(profileDir, PROFILE_INTERVAL_US),
   });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`floor did not finish within ${budgetMs} ms`));
-    }, budgetMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`floor exited with ${code ?? signal}`));
-      const out: LevelResult[] = [];
-      for (const line of stdout.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const r = JSON.parse(line) as Omit<LevelResult, 'impl' | 'repeat' | 'failures'>;
-        out.push({ ...r, impl: 'floor', repeat, failures: 0 });
-      }
-      const missing = levels.filter((c) => !out.some((r) => r.inflight === c));
-      if (missing.length > 0) return reject(new Error(`floor printed no result for ${missing}`));
-      resolve(out);
-    });
-  });
+  return lines.map((r) => ({ ...r, impl: 'floor', repeat, failures: 0 }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,20 +232,14 @@ async function runOurs(
   profileDir: string | undefined,
 ): Promise<LevelResult[]> {
   const authToken = randomBytes(24).toString('base64url');
-  const profileArgs =
-    profileDir === undefined
-      ? []
-      : [
-          '--cpu-prof',
-          '--cpu-prof-dir',
-          profileDir,
-          '--cpu-prof-interval',
-          String(PROFILE_INTERVAL_US),
-        ];
   const child = track(
     fork(thisFile, ['--server'], {
       // The child runs TypeScript too; resolve tsx from here so any cwd works.
-      execArgv: [...profileArgs, '--import', import.meta.resolve('tsx')],
+      execArgv: [
+        ...cpuProfArgs(profileDir, PROFILE_INTERVAL_US),
+        '--import',
+        import.meta.resolve('tsx'),
+      ],
       env: { ...process.env, BENCH_AUTH_TOKEN: authToken },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }),
@@ -338,13 +265,8 @@ async function runOurs(
     // per call on both sides (an async wrapper here would add a second one to ours).
     let failures = 0;
 
-    const session = profileDir === undefined ? undefined : new Session();
-    if (session !== undefined) {
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
-      await session.post('Profiler.start');
-    }
+    const profiler = new WindowProfiler();
+    if (profileDir !== undefined) await profiler.start(PROFILE_INTERVAL_US);
 
     const results: LevelResult[] = [];
     for (let k = 0; k < levels.length; k++) {
@@ -385,7 +307,6 @@ async function runOurs(
       const cpu = process.cpuUsage(cpu0);
       const serverCpu = (await serverCpuMicros(child)) - serverCpu0;
       const sorted = lat.subarray(0, done).sort();
-      const q = (p: number): number => sorted[Math.min(done - 1, Math.floor(p * done))] as number;
       results.push({
         impl: 'flotilla',
         repeat,
@@ -394,21 +315,16 @@ async function runOurs(
         req_bytes: reqBytes,
         seconds: round(el, 3),
         rtt_per_s: round(done / el, 0),
-        p50_us: round(q(0.5) * 1000, 1),
-        p99_us: round(q(0.99) * 1000, 1),
+        p50_us: round(quantile(sorted, 0.5) * 1000, 1),
+        p99_us: round(quantile(sorted, 0.99) * 1000, 1),
         client_cpu_pct: round(((cpu.user + cpu.system) / 1e6 / el) * 100, 0),
         server_cpu_pct: round((serverCpu / 1e6 / el) * 100, 0),
         failures,
       });
     }
 
-    if (session !== undefined && profileDir !== undefined) {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(
-        path.join(profileDir, `ours-client-r${repeat}.cpuprofile`),
-        JSON.stringify(profile),
-      );
-      session.disconnect();
+    if (profileDir !== undefined) {
+      await profiler.stop(path.join(profileDir, `ours-client-r${repeat}`));
     }
     return results;
   } finally {
@@ -419,56 +335,8 @@ async function runOurs(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parent: is the machine quiet?
-// ---------------------------------------------------------------------------------------------
-
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const { times } of os.cpus()) {
-    const all = times.user + times.nice + times.sys + times.idle + times.irq;
-    busy += all - times.idle;
-    total += all;
-  }
-  return { busy, total };
-}
-
-/**
- * Percent of all CPUs busy over `ms` while this benchmark is idle. Anything else running skews
- * every figure, and the 1-in-flight figure most (see the README: it is decided by whether the
- * two processes share a CPU).
- */
-async function backgroundBusyPct(ms: number): Promise<number> {
-  const a = cpuTimes();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  const b = cpuTimes();
-  return b.total === a.total ? 0 : round((100 * (b.busy - a.busy)) / (b.total - a.total), 0);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Parent: summary
 // ---------------------------------------------------------------------------------------------
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1
-    ? (s[mid] as number)
-    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-function fmtInt(x: number): string {
-  return Math.round(x).toLocaleString('en-US');
-}
-
-function fmtUs(x: number): string {
-  return x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : `${Math.round(x)} µs`;
-}
 
 interface Summary {
   kind: 'summary';
@@ -529,37 +397,49 @@ function summarize(
 
 function printTable(summaries: Summary[], header: string): void {
   const na = 'n/a';
-  const lines = [
-    header,
-    '',
-    `| in flight | floor rt/s | ours rt/s | ratio | floor p50 / p99 | ours p50 / p99 | client CPU floor / ours | ours server CPU | ≥ ${TARGET_RATIO} of floor |`,
-    '|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const s of summaries) {
+  const rows = summaries.map((s) => {
     const floorLat =
       s.floor_p50_us === null || s.floor_p99_us === null
         ? na
         : `${fmtUs(s.floor_p50_us)} / ${fmtUs(s.floor_p99_us)}`;
     const cpu = `${s.floor_client_cpu_pct === null ? na : `${s.floor_client_cpu_pct}%`} / ${s.ours_client_cpu_pct}%`;
     const meets = s.meets_target === null ? na : s.meets_target ? 'yes' : 'no';
-    lines.push(
-      `| ${s.inflight} | ${s.floor_rtt_per_s === null ? na : fmtInt(s.floor_rtt_per_s)} | ${fmtInt(s.ours_rtt_per_s)} | ${s.ratio === null ? na : s.ratio.toFixed(2)} | ${floorLat} | ${fmtUs(s.ours_p50_us)} / ${fmtUs(s.ours_p99_us)} | ${cpu} | ${s.ours_server_cpu_pct}% | ${meets} |`,
-    );
-  }
-  lines.push('');
+    return [
+      String(s.inflight),
+      s.floor_rtt_per_s === null ? na : fmtInt(s.floor_rtt_per_s),
+      fmtInt(s.ours_rtt_per_s),
+      s.ratio === null ? na : s.ratio.toFixed(2),
+      floorLat,
+      `${fmtUs(s.ours_p50_us)} / ${fmtUs(s.ours_p99_us)}`,
+      cpu,
+      `${s.ours_server_cpu_pct}%`,
+      meets,
+    ];
+  });
+  const lines = [
+    header,
+    '',
+    ...markdownTable(
+      [
+        'in flight',
+        'floor rt/s',
+        'ours rt/s',
+        'ratio',
+        'floor p50 / p99',
+        'ours p50 / p99',
+        'client CPU floor / ours',
+        'ours server CPU',
+        `≥ ${TARGET_RATIO} of floor`,
+      ],
+      rows,
+    ),
+    '',
+  ];
   for (const s of summaries) {
     if (s.ratios.length > 0)
       lines.push(`in flight ${s.inflight}: per-repeat ratios ${s.ratios.join(', ')}`);
   }
   console.log(lines.join('\n'));
-}
-
-function parseList(text: string, name: string): number[] {
-  const xs = text.split(',').map(Number);
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x <= 0)) {
-    throw new Error(`--${name} must be a comma-separated list of positive integers`);
-  }
-  return xs;
 }
 
 async function main(): Promise<void> {
@@ -571,35 +451,23 @@ async function main(): Promise<void> {
   const profileDir = opts.profile === undefined ? undefined : path.resolve(opts.profile);
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 
-  const floorPath = path.resolve(repoRoot, opts.floor ?? '../shared/bench/ws-echo.mjs');
-  const haveFloor = !opts['no-floor'] && existsSync(floorPath);
   const log = (text: string): void => {
     process.stderr.write(`${text}\n`);
   };
-  if (!haveFloor) {
-    log(
-      opts['no-floor']
-        ? 'floor skipped (--no-floor): printing our figures alone'
-        : `floor not found at ${floorPath}: printing our figures alone`,
-    );
-  }
+  const floorScript = findFloor(opts.floor, opts['no-floor']);
+  const haveFloor = floorScript.found;
+  if (!floorScript.found) log(`${floorScript.why}: printing our figures alone`);
 
   // Every run is bounded by --max-seconds per level; a run that overshoots its budget by far
   // means something hangs, so the whole benchmark is bounded too.
   const runBudgetMs = levels.length * (maxSeconds + 20) * 1000 + 30_000;
-  const watchdog = setTimeout(
-    () => {
-      log('benchmark exceeded its time budget; killing its children');
-      killAll();
-      process.exit(2);
-    },
+  const timer = watchdog(
     repeats * 2 * runBudgetMs + 30_000,
+    'benchmark exceeded its time budget; killing its children',
   );
-  watchdog.unref();
 
   const floor: LevelResult[] = [];
   const ours: LevelResult[] = [];
-  let maxBusy = 0;
   const emit = (r: LevelResult): void => {
     if (opts.json) console.log(JSON.stringify(r));
     log(
@@ -609,30 +477,33 @@ async function main(): Promise<void> {
         `${r.server_cpu_pct === undefined ? '' : `, server CPU ${r.server_cpu_pct}%`}${r.failures > 0 ? `, ${r.failures} FAILED calls` : ''}`,
     );
   };
-  // Sampled before every run and after the last one, so a run that shared the machine with
-  // something else is bracketed by at least one busy sample.
-  const checkIdle = async (what: string): Promise<void> => {
-    const busy = await backgroundBusyPct(500);
-    maxBusy = Math.max(maxBusy, busy);
-    if (busy > 10) {
-      log(`  warning: ${busy}% of the CPUs busy ${what}; figures will be skewed`);
-    }
-  };
+  // Anything else running skews every figure, and the 1-in-flight figure most (see the README:
+  // it is decided by whether the two processes share a CPU).
+  const idle = new IdleCheck(log);
   for (let repeat = 1; repeat <= repeats; repeat++) {
     log(`repeat ${repeat}/${repeats}`);
-    if (haveFloor) {
-      await checkIdle('before the floor run');
-      const rs = await runFloor(floorPath, repeat, levels, ns, maxSeconds, runBudgetMs, profileDir);
+    if (floorScript.found) {
+      await idle.check('before the floor run');
+      const rs = await runFloorRepeat(
+        floorScript.path,
+        repeat,
+        levels,
+        ns,
+        maxSeconds,
+        runBudgetMs,
+        profileDir,
+      );
       for (const r of rs) emit(r);
       floor.push(...rs);
     }
-    await checkIdle('before our run');
+    await idle.check('before our run');
     const rs = await runOurs(repeat, levels, ns, maxSeconds, profileDir);
     for (const r of rs) emit(r);
     ours.push(...rs);
   }
-  await checkIdle('after the last run');
-  clearTimeout(watchdog);
+  await idle.check('after the last run');
+  clearTimeout(timer);
+  const maxBusy = idle.maxBusy;
 
   const summaries = summarize(levels, floor, ours);
   const cpus = os.cpus();
@@ -659,19 +530,5 @@ if (opts.server) {
     process.exit(1);
   });
 } else {
-  process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      killAll();
-      process.exit(130);
-    });
-  }
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      killAll();
-      process.exit(1);
-    },
-  );
+  runMain(main);
 }

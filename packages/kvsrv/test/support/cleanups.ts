@@ -1,5 +1,5 @@
+import { within } from '@flotilla/devkit/time/within';
 import { afterEach } from 'vitest';
-import { within } from './procs.js';
 
 /**
  * What the current test started and must stop, run in reverse order after each test of the

@@ -1,16 +1,28 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import {
+  Procs as BaseProcs,
+  type Exit,
+  type Finished,
+  type Proc,
+  runToEnd,
+  waitForOutput,
+} from '@flotilla/devkit/proc/procs';
+import { sleep } from '@flotilla/devkit/time/within';
 
 /**
  * Real `flotilla-kvsrv` processes for the process-level tests: the built bin (dist/cli.js, as
  * a user runs it), one node process per server or clerk command, each with a time limit.
  * `ensureBuilt()` (in a beforeAll) rebuilds dist when it is missing or older than the sources.
- * Every test kills what it started, by pid, in afterEach (`Procs.killAll`).
+ * Every test kills what it started, by pid, in afterEach (`Procs.killAll`). The process
+ * plumbing is @flotilla/devkit's.
  */
+
+export { sleep, within } from '@flotilla/devkit/time/within';
+export type { Exit, Finished, Proc };
 
 export const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 export const REPO_ROOT = join(PACKAGE_DIR, '../..');
@@ -57,27 +69,13 @@ async function isStale(build: Build): Promise<boolean> {
   return false;
 }
 
-function run(command: string, args: readonly string[], cwd: string, limitMs: number) {
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.on('error', (err) => {
-      clearTimeout(limit);
-      reject(err);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(limit);
-      if (code === 0) resolve();
-      else reject(new Error(`${command} ${args.join(' ')} failed (${code ?? signal}):\n${output}`));
-    });
-  });
+async function run(command: string, args: readonly string[], cwd: string, limitMs: number) {
+  const r = await runToEnd(command, args, { cwd, limitMs });
+  if (r.code !== 0) {
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${r.code ?? r.signal}):\n${r.stdout}${r.stderr}`,
+    );
+  }
 }
 
 /** Held while building, so test files running in parallel workers never build at once. */
@@ -127,24 +125,6 @@ export async function ensureBuilt(): Promise<string[]> {
   return built;
 }
 
-export interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** Killed by the harness for running past its limit. */
-  readonly timedOut: boolean;
-  readonly ms: number;
-}
-
-export interface Proc {
-  readonly name: string;
-  readonly pid: number;
-  readonly child: ChildProcess;
-  readonly exited: Promise<Exit>;
-  readonly running: boolean;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 export interface StartOptions {
   /** SIGKILL and mark `timedOut` past this. */
   readonly limitMs?: number;
@@ -155,64 +135,17 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
 }
 
-export interface Finished extends Exit {
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export class Procs {
-  readonly #all: Proc[] = [];
-
+/** The CLI's processes (stop, killAll: devkit's Procs). */
+export class Procs extends BaseProcs {
   /** Starts `node dist/cli.js <args>`. */
   start(name: string, args: readonly string[], options: StartOptions = {}): Proc {
-    const started = performance.now();
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.FLOTILLA_AUTH_TOKEN;
-    const child = spawn(process.execPath, [CLI_JS, ...args], {
+    return this.spawn(name, process.execPath, [CLI_JS, ...args], {
       cwd: PACKAGE_DIR,
       env: { ...env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      limitMs: options.limitMs ?? 20_000,
     });
-    if (child.pid === undefined) throw new Error(`could not start ${name}`);
-    let stdout = '';
-    let stderr = '';
-    let running = true;
-    let timedOut = false;
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const limit = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.limitMs ?? 20_000);
-    const exited = new Promise<Exit>((resolve) => {
-      // 'close', not 'exit': by then stdout and stderr have been read to the end.
-      child.on('close', (code, signal) => {
-        running = false;
-        clearTimeout(limit);
-        resolve({ code, signal, timedOut, ms: performance.now() - started });
-      });
-    });
-    const proc: Proc = {
-      name,
-      pid: child.pid,
-      child,
-      exited,
-      get running() {
-        return running;
-      },
-      get stdout() {
-        return stdout;
-      },
-      get stderr() {
-        return stderr;
-      },
-    };
-    this.#all.push(proc);
-    return proc;
   }
 
   /** Runs a one-shot command (`get`, `put`, …) to its end. */
@@ -230,59 +163,14 @@ export class Procs {
     const proc = this.start('serve', ['serve', '--listen', '127.0.0.1:0', ...args], options);
     return { proc, url: await listeningUrl(proc) };
   }
-
-  /** Sends `signal` to `proc` by pid and waits for it to exit. */
-  async stop(proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
-    if (proc.running) process.kill(proc.pid, signal);
-    return proc.exited;
-  }
-
-  /** SIGKILLs every process still running, by pid, and waits for them to be gone. */
-  async killAll(): Promise<void> {
-    for (const proc of this.#all) {
-      if (proc.running) {
-        try {
-          process.kill(proc.pid, 'SIGKILL');
-        } catch {
-          // Already gone between the check and the kill.
-        }
-      }
-    }
-    await Promise.all(this.#all.map((proc) => proc.exited));
-    this.#all.length = 0;
-  }
 }
 
 const LISTENING = /^listening (ws:\/\/\S+)$/m;
 
 /** Waits for the server's `listening ws://host:port` line; returns the URL. */
-export async function listeningUrl(server: Proc, timeoutMs = 10_000): Promise<string> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const match = LISTENING.exec(server.stdout);
-    if (match?.[1] !== undefined) return match[1];
-    if (!server.running) {
-      throw new Error(`server exited before listening:\n${server.stdout}\n${server.stderr}`);
-    }
-    if (performance.now() > deadline) {
-      throw new Error(`server did not print "listening <url>" within ${timeoutMs} ms`);
-    }
-    await sleep(10);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Rejects with a descriptive error if `promise` has not settled within `timeoutMs`. */
-export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
-      timeoutMs,
-    );
+export function listeningUrl(server: Proc, timeoutMs = 10_000): Promise<string> {
+  return waitForOutput(server, (stdout) => LISTENING.exec(stdout)?.[1], {
+    what: '"listening <url>"',
+    timeoutMs,
   });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

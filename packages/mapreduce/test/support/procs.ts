@@ -1,16 +1,25 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  Procs as BaseProcs,
+  type Exit,
+  type Proc,
+  waitForOutput,
+} from '@flotilla/devkit/proc/procs';
 
 /**
  * Real processes for the lab's script: the CLI's TypeScript sources run by `node --import tsx`
  * (one process per coordinator or worker, so a pid is the process and SIGKILL reaches it),
- * with a time limit each. Every test kills what it started, by pid, in afterEach.
+ * with a time limit each. Every test kills what it started, by pid, in afterEach. The process
+ * plumbing is @flotilla/devkit's.
  */
+
+export { isAlive } from '@flotilla/devkit/proc/child';
+export { sleep } from '@flotilla/devkit/time/within';
+export type { Exit, Proc };
 
 export const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(PACKAGE_DIR, 'src/cli.ts');
@@ -24,24 +33,6 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
 const TSCONFIG = join(PACKAGE_DIR, 'tsconfig.json');
 export const AUTH_TOKEN = 'mapreduce-test-token';
 
-export interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** Killed by the harness for running past its limit. */
-  readonly timedOut: boolean;
-  readonly ms: number;
-}
-
-export interface Proc {
-  readonly name: string;
-  readonly pid: number;
-  readonly child: ChildProcess;
-  readonly exited: Promise<Exit>;
-  readonly running: boolean;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 export interface StartOptions {
   readonly cwd: string;
   /** SIGKILL and mark `timedOut` past this (the lab's 45 s; 120 s for crash). */
@@ -51,14 +42,12 @@ export interface StartOptions {
   readonly entry?: string;
 }
 
-export class Procs {
-  readonly #all: Proc[] = [];
-
+/** The CLI's processes (all, killAll: devkit's Procs). */
+export class Procs extends BaseProcs {
   /** Starts `flotilla-mapreduce <args>` from the sources (or `options.entry`). */
   start(name: string, args: readonly string[], options: StartOptions): Proc {
-    const started = performance.now();
     const entry = options.entry === undefined ? ['--import', TSX_LOADER, CLI] : [options.entry];
-    const child = spawn(process.execPath, [...entry, ...args], {
+    return this.spawn(name, process.execPath, [...entry, ...args], {
       cwd: options.cwd,
       env: {
         ...process.env,
@@ -66,98 +55,29 @@ export class Procs {
         FLOTILLA_AUTH_TOKEN: AUTH_TOKEN,
         ...options.env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      limitMs: options.limitMs,
     });
-    if (child.pid === undefined) throw new Error(`could not start ${name}`);
-    let stdout = '';
-    let stderr = '';
-    let running = true;
-    let timedOut = false;
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const limit = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.limitMs);
-    const exited = new Promise<Exit>((resolve) => {
-      child.on('exit', (code, signal) => {
-        running = false;
-        clearTimeout(limit);
-        resolve({ code, signal, timedOut, ms: performance.now() - started });
-      });
-    });
-    const proc: Proc = {
-      name,
-      pid: child.pid,
-      child,
-      exited,
-      get running() {
-        return running;
-      },
-      get stdout() {
-        return stdout;
-      },
-      get stderr() {
-        return stderr;
-      },
-    };
-    this.#all.push(proc);
-    return proc;
   }
+}
 
-  get all(): readonly Proc[] {
-    return this.#all;
+/** The URL of a `{"event":"listening","url":…}` line, if `stdout` holds one. */
+function listeningRecord(stdout: string): string | undefined {
+  // Whole lines only: the text after the last newline may still be being written.
+  for (const line of stdout.split('\n').slice(0, -1)) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as { event?: string; url?: string };
+    if (record.event === 'listening' && typeof record.url === 'string') return record.url;
   }
-
-  /** SIGKILLs every process still running, by pid, and waits for them to be gone. */
-  async killAll(): Promise<void> {
-    for (const proc of this.#all) {
-      if (proc.running) {
-        try {
-          process.kill(proc.pid, 'SIGKILL');
-        } catch {
-          // Already gone between the check and the kill.
-        }
-      }
-    }
-    await Promise.all(this.#all.map((proc) => proc.exited));
-    this.#all.length = 0;
-  }
+  return undefined;
 }
 
 /** Waits for the coordinator's `{"event":"listening","url":…}` line; returns the URL. */
-export async function listeningUrl(coordinator: Proc, timeoutMs = 20_000): Promise<string> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    for (const line of coordinator.stdout.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const record = JSON.parse(line) as { event?: string; url?: string };
-      if (record.event === 'listening' && typeof record.url === 'string') return record.url;
-    }
-    if (!coordinator.running) {
-      throw new Error(`coordinator exited before listening: ${coordinator.stderr}`);
-    }
-    if (performance.now() > deadline) throw new Error('coordinator did not start listening');
-    await sleep(20);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** True when a process with this pid exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+export function listeningUrl(coordinator: Proc, timeoutMs = 20_000): Promise<string> {
+  return waitForOutput(coordinator, listeningRecord, {
+    what: 'its "listening" event',
+    timeoutMs,
+    everyMs: 20,
+  });
 }
 
 export interface LabDir {

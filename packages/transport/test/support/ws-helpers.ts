@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { poll, sleep, within } from '@flotilla/devkit/time/within';
 import WebSocket, { type RawData } from 'ws';
 import {
   type CallContext,
@@ -70,29 +71,16 @@ export function countingLogger(): CountingLogger {
 // ---------------------------------------------------------------------------------------------
 // Waiting (never sleep as an assertion: wait for a condition, with a deadline)
 
+/** Rejects with a descriptive error if a promise has not settled in time (devkit's). */
+export { within };
+
+/** Polls `condition` every 2 ms until it holds; throws after `timeoutMs`. */
 export async function waitFor(
   condition: () => boolean,
   what: string,
   timeoutMs = 5000,
 ): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-/** Rejects with a descriptive error if `promise` has not settled within `timeoutMs`. */
-export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
-      timeoutMs,
-    );
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+  await poll(what, () => (condition() ? true : undefined), { timeoutMs, everyMs: 2 });
 }
 
 /**
@@ -108,7 +96,7 @@ export async function plateau(
   let value = read();
   let since = performance.now();
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     const now = performance.now();
     const next = read();
     if (next !== value) {
