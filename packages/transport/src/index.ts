@@ -30,9 +30,11 @@ export {
   hashSeed,
   type Sim,
   type SimulateOptions,
+  type SimulateTestOptions,
   type SimulationReport,
   seedFor,
   simulate,
+  simulateTest,
 } from './simulate.js';
 export { VirtualClock } from './virtual-clock.js';
 export { CloseCode, PROTOCOL_VERSION } from './ws/frames.js';

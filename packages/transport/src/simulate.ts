@@ -140,3 +140,32 @@ function withSeed(error: unknown, seed: number, virtualMs: number): unknown {
   }
   return new Error(`${describe(error)}\n  [${note}]`, { cause: error });
 }
+
+export interface SimulateTestOptions extends Omit<SimulateOptions, 'maxVirtualMs'> {
+  /** Virtual time after which the test fails as too slow (default: the labs' 120 s). */
+  readonly timeLimitMs?: number;
+}
+
+/**
+ * `simulate` for a named test: its seed is `seedFor(name)` unless given, and running past
+ * `timeLimitMs` of virtual time fails with the labs' "test took longer than 120 seconds".
+ */
+export async function simulateTest<T>(
+  name: string,
+  scenario: (sim: Sim) => Promise<T>,
+  options: SimulateTestOptions = {},
+): Promise<SimulationReport<T>> {
+  const limitMs = options.timeLimitMs ?? 120_000;
+  try {
+    return await simulate(scenario, {
+      ...options,
+      seed: options.seed ?? seedFor(name),
+      maxVirtualMs: limitMs,
+    });
+  } catch (err) {
+    if (err instanceof SimulationError && err.code === 'ERR_SIM_BUDGET') {
+      err.message = `test took longer than ${limitMs / 1000} seconds of virtual time (${err.message})`;
+    }
+    throw err;
+  }
+}

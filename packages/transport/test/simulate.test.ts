@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { chooseSeed, SimulationError, simulate } from '../src/index.js';
+import {
+  chooseSeed,
+  hashSeed,
+  SimulationError,
+  seedFor,
+  simulate,
+  simulateTest,
+} from '../src/index.js';
 
 describe('simulate', () => {
   afterEach(() => {
@@ -79,5 +86,28 @@ describe('simulate', () => {
     expect(() => chooseSeed(1)).toThrow(RangeError);
     vi.stubEnv('FLOTILLA_SEED', '');
     expect(chooseSeed(5)).toBe(5);
+  });
+});
+
+describe('simulateTest', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('seeds a test from its name: the same every run, different per test', async () => {
+    vi.stubEnv('FLOTILLA_SEED', '');
+    expect(hashSeed('InitialElection3A')).toBe(hashSeed('InitialElection3A'));
+    expect(hashSeed('InitialElection3A')).not.toBe(hashSeed('ReElection3A'));
+    const report = await simulateTest('TestBasic2', async (sim) => sim.seed);
+    expect(report.value).toBe(hashSeed('TestBasic2'));
+    expect(seedFor('TestBasic2')).toBe(hashSeed('TestBasic2'));
+    vi.stubEnv('FLOTILLA_SEED', '42');
+    expect((await simulateTest('TestBasic2', async (sim) => sim.seed)).value).toBe(42);
+  });
+
+  it('running past the time limit fails as the labs say it', async () => {
+    const slow = simulateTest('Slow', (sim) => sim.sleep(5000), { timeLimitMs: 1000 });
+    await expect(slow).rejects.toThrow(/test took longer than 1 seconds of virtual time/);
+    await expect(slow).rejects.toBeInstanceOf(SimulationError);
   });
 });

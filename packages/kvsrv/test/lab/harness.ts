@@ -10,10 +10,8 @@ import {
   type SeededRandom,
   type Sim,
   type SimNetwork,
-  SimulationError,
   type SimulationReport,
-  seedFor,
-  simulate,
+  simulateTest,
 } from '@flotilla/transport';
 import { Clerk, KvServer } from '../../src/index.js';
 
@@ -56,19 +54,12 @@ export type LabClerk = Pick<Clerk, 'get' | 'put' | 'append'>;
  * message carries the seed and how to replay it (`simulate` adds that); passing 120 s of
  * virtual time is the lab's time-out failure.
  */
-export async function runLabTest(
+export function runLabTest(
   name: string,
   body: (sim: Sim) => Promise<void>,
-  seed: number = seedFor(name),
+  seed?: number,
 ): Promise<SimulationReport<void>> {
-  try {
-    return await simulate(body, { seed, maxVirtualMs: TEST_LIMIT_MS });
-  } catch (err) {
-    if (err instanceof SimulationError && err.code === 'ERR_SIM_BUDGET') {
-      err.message = `test took longer than ${TEST_LIMIT_MS / 1000} seconds of virtual time (${err.message})`;
-    }
-    throw err;
-  }
+  return simulateTest(name, body, { seed, timeLimitMs: TEST_LIMIT_MS });
 }
 
 /**

@@ -1,10 +1,9 @@
 import {
   hashSeed,
   type Sim,
-  SimulationError,
   type SimulationReport,
   seedFor,
-  simulate,
+  simulateTest,
 } from '@flotilla/transport';
 
 /** The lab's per-test limit (real time there, virtual time here). */
@@ -35,18 +34,11 @@ export function defineScenario(name: string, body: ScenarioBody): Scenario {
  * message carries the seed and how to replay it (`simulate` adds that); passing 120 s of
  * virtual time is the lab's timeout failure.
  */
-export async function runScenario(
+export function runScenario(
   name: string,
   body: (sim: Sim) => Promise<void>,
-  seed: number = seedFor(name),
+  seed?: number,
 ): Promise<SimulationReport<void>> {
-  try {
-    return await simulate(body, { seed, maxVirtualMs: TEST_LIMIT_MS });
-  } catch (err) {
-    if (err instanceof SimulationError && err.code === 'ERR_SIM_BUDGET') {
-      err.message = `test took longer than ${TEST_LIMIT_MS / 1000} seconds of virtual time (${err.message})`;
-    }
-    throw err;
-  }
+  return simulateTest(name, body, { seed, timeLimitMs: TEST_LIMIT_MS });
 }
 export { hashSeed, seedFor };
