@@ -1,19 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadApp, runSequential } from '../src/index.js';
+import { testApp as app, expectExit, LabJob, LIMIT_MS } from './support/lab-job.js';
 import {
-  APPS_DIR,
   BUILT_CLI,
-  type Exit,
   isAlive,
-  type LabDir,
-  listeningUrl,
-  makeLabDir,
   type Proc,
-  Procs,
-  removeDir,
   sleep,
   sortedLines,
   sortedOutput,
@@ -24,35 +18,7 @@ import {
  * file, and that nothing is left running. Real processes, each under the lab's 45 s limit.
  */
 
-const LIMIT_MS = 45_000;
-const app = (name: string): string => join(APPS_DIR, `${name}.ts`);
-
-const procs = new Procs();
-let lab: LabDir;
-
-beforeEach(async () => {
-  lab = await makeLabDir();
-});
-
-afterEach(async () => {
-  await procs.killAll();
-  await removeDir(lab?.root);
-});
-
-function start(name: string, args: readonly string[]): Proc {
-  return procs.start(name, args, { cwd: lab.work, limitMs: LIMIT_MS });
-}
-
-async function startCoordinator(inputs = lab.inputs): Promise<{ coordinator: Proc; url: string }> {
-  const coordinator = start('coordinator', ['coordinator', '--json', ...inputs]);
-  return { coordinator, url: await listeningUrl(coordinator) };
-}
-
-function expectExit(exit: Exit, proc: Proc, code: number): void {
-  const context = `${proc.name} ${proc.pid}: ${JSON.stringify(exit)}\n${proc.stderr}`;
-  expect(exit.timedOut, context).toBe(false);
-  expect(exit.code, context).toBe(code);
-}
+const job = new LabJob();
 
 /** The coordinator's closing JSON record. */
 function closing(coordinator: Proc): { event: string; error?: { code: string; message: string } } {
@@ -62,38 +28,36 @@ function closing(coordinator: Proc): { event: string; error?: { code: string; me
 
 async function wcOracle(): Promise<string[]> {
   const { app: wc } = await loadApp('wc');
-  const out = join(lab.root, 'oracle.txt');
-  await runSequential({ app: wc, files: lab.inputs, baseDir: lab.work, outFile: out });
+  const out = join(job.lab.root, 'oracle.txt');
+  await runSequential({ app: wc, files: job.lab.inputs, baseDir: job.lab.work, outFile: out });
   return sortedLines(out);
 }
 
 const outputs = async (): Promise<string[]> =>
-  (await readdir(lab.work)).filter((name) => name.startsWith('mr-out'));
+  (await readdir(job.lab.work)).filter((name) => name.startsWith('mr-out'));
 
 describe('errors: clear messages, and the job finishes or fails cleanly', () => {
   it('bad app path: that worker exits 1 saying so; the job still finishes with a good worker', {
     timeout: 60_000,
   }, async () => {
-    const { coordinator, url } = await startCoordinator();
-    const bad = start('worker', ['worker', '--coordinator', url, '--app', './no-such-app.js']);
+    const { coordinator, url } = await job.startCoordinator();
+    const bad = job.startWorker(url, './no-such-app.js');
     expectExit(await bad.exited, bad, 1);
     expect(bad.stderr).toContain('cannot load app "./no-such-app.js": no such file');
-    const noReduce = start('worker', ['worker', '--coordinator', url, '--app', app('no-reduce')]);
+    const noReduce = job.startWorker(url, app('no-reduce'));
     expectExit(await noReduce.exited, noReduce, 1);
     expect(noReduce.stderr).toContain('must export functions map and reduce');
-    const good = start('worker', ['worker', '--coordinator', url, '--app', 'wc']);
+    const good = job.startWorker(url, 'wc');
     expectExit(await coordinator.exited, coordinator, 0);
     expectExit(await good.exited, good, 0);
-    expect(await sortedOutput(lab.work)).toEqual(await wcOracle());
+    expect(await sortedOutput(job.lab.work)).toEqual(await wcOracle());
   });
 
   it('app that throws in map: the job fails after 3 attempts, naming the file and the error', {
     timeout: 60_000,
   }, async () => {
-    const { coordinator, url } = await startCoordinator();
-    const workers = [0, 1].map(() =>
-      start('worker', ['worker', '--coordinator', url, '--app', app('throws-in-map')]),
-    );
+    const { coordinator, url } = await job.startCoordinator();
+    const workers = [0, 1].map(() => job.startWorker(url, app('throws-in-map')));
     expectExit(await coordinator.exited, coordinator, 1);
     for (const worker of workers) expectExit(await worker.exited, worker, 0);
     const record = closing(coordinator);
@@ -110,10 +74,8 @@ describe('errors: clear messages, and the job finishes or fails cleanly', () => 
   it('app that throws in reduce: the job fails after 3 attempts, naming the key', {
     timeout: 60_000,
   }, async () => {
-    const { coordinator, url } = await startCoordinator();
-    const workers = [0, 1].map(() =>
-      start('worker', ['worker', '--coordinator', url, '--app', app('throws-in-reduce')]),
-    );
+    const { coordinator, url } = await job.startCoordinator();
+    const workers = [0, 1].map(() => job.startWorker(url, app('throws-in-reduce')));
     expectExit(await coordinator.exited, coordinator, 1);
     for (const worker of workers) expectExit(await worker.exited, worker, 0);
     expect(closing(coordinator).error?.message).toMatch(
@@ -126,8 +88,8 @@ describe('errors: clear messages, and the job finishes or fails cleanly', () => 
   }, async () => {
     // Nothing listens on the discard port: every attempt is refused at once, and retried.
     const url = 'ws://127.0.0.1:9';
-    const prompt = start('worker', ['worker', '--coordinator', url, '--app', 'wc']);
-    const patient = start('worker', [
+    const prompt = job.startWorker(url, 'wc');
+    const patient = job.start('worker', [
       'worker',
       '--coordinator',
       url,
@@ -149,7 +111,11 @@ describe('errors: clear messages, and the job finishes or fails cleanly', () => 
   it('unreadable input file: the coordinator refuses to start, naming the file', {
     timeout: 60_000,
   }, async () => {
-    const coordinator = start('coordinator', ['coordinator', ...lab.inputs, '../missing.txt']);
+    const coordinator = job.start('coordinator', [
+      'coordinator',
+      ...job.lab.inputs,
+      '../missing.txt',
+    ]);
     expectExit(await coordinator.exited, coordinator, 1);
     expect(coordinator.stderr).toContain('cannot read input file ../missing.txt: ENOENT');
   });
@@ -157,9 +123,9 @@ describe('errors: clear messages, and the job finishes or fails cleanly', () => 
   it('unreadable input file (removed after the start): map fails with ERR_INPUT_READ, the job fails cleanly', {
     timeout: 60_000,
   }, async () => {
-    const { coordinator, url } = await startCoordinator();
-    await rm(join(lab.root, 'pg-tom_sawyer.txt'));
-    const worker = start('worker', ['worker', '--coordinator', url, '--app', 'wc']);
+    const { coordinator, url } = await job.startCoordinator();
+    await rm(join(job.lab.root, 'pg-tom_sawyer.txt'));
+    const worker = job.startWorker(url, 'wc');
     expectExit(await coordinator.exited, coordinator, 1);
     expectExit(await worker.exited, worker, 0);
     expect(closing(coordinator).error?.message).toMatch(
@@ -172,7 +138,15 @@ describe('run: the one-command form', () => {
   it('runs a coordinator and 2 workers, prints a summary, and matches the sequential output', {
     timeout: 60_000,
   }, async () => {
-    const run = start('run', ['run', '--json', '--app', 'wc', '--workers', '2', ...lab.inputs]);
+    const run = job.start('run', [
+      'run',
+      '--json',
+      '--app',
+      'wc',
+      '--workers',
+      '2',
+      ...job.lab.inputs,
+    ]);
     expectExit(await run.exited, run, 0);
     const records = run.stdout
       .trim()
@@ -191,15 +165,15 @@ describe('run: the one-command form', () => {
     });
     expect(done.bytes).toBe(3_301_104);
     expect(pids.filter(isAlive)).toEqual([]);
-    expect(await sortedOutput(lab.work)).toEqual(await wcOracle());
+    expect(await sortedOutput(job.lab.work)).toEqual(await wcOracle());
   });
 
   it.skipIf(!existsSync(BUILT_CLI))(
     'the built bin (dist/cli.js, the RPC stack bundled in) runs the job too',
     { timeout: 60_000 },
     async () => {
-      const run = procs.start('run', ['run', '--json', '--app', 'wc', ...lab.inputs], {
-        cwd: lab.work,
+      const run = job.procs.start('run', ['run', '--json', '--app', 'wc', ...job.lab.inputs], {
+        cwd: job.lab.work,
         limitMs: LIMIT_MS,
         entry: BUILT_CLI,
       });
@@ -209,7 +183,7 @@ describe('run: the one-command form', () => {
         event: 'done',
         ok: true,
       });
-      expect(await sortedOutput(lab.work)).toEqual(await wcOracle());
+      expect(await sortedOutput(job.lab.work)).toEqual(await wcOracle());
     },
   );
 
@@ -217,10 +191,13 @@ describe('run: the one-command form', () => {
     timeout: 60_000,
   }, async () => {
     for (const [args, message] of [
-      [['--app', './nope.js', ...lab.inputs], 'cannot load app "./nope.js": no such file'],
-      [['--app', 'wc', ...lab.inputs, '../missing.txt'], 'cannot read input file ../missing.txt'],
+      [['--app', './nope.js', ...job.lab.inputs], 'cannot load app "./nope.js": no such file'],
+      [
+        ['--app', 'wc', ...job.lab.inputs, '../missing.txt'],
+        'cannot read input file ../missing.txt',
+      ],
     ] as const) {
-      const run = start('run', ['run', '--json', '--workers', '2', ...args]);
+      const run = job.start('run', ['run', '--json', '--workers', '2', ...args]);
       expectExit(await run.exited, run, 1);
       const records = run.stdout
         .trim()
@@ -237,14 +214,14 @@ describe('run: the one-command form', () => {
 
   it('no orphans: SIGTERM to run kills its workers by pid', { timeout: 60_000 }, async () => {
     // early_exit's reduce sleeps, so the job is still going when run is killed.
-    const run = start('run', [
+    const run = job.start('run', [
       'run',
       '--json',
       '--app',
       app('early_exit'),
       '--workers',
       '2',
-      ...lab.inputs,
+      ...job.lab.inputs,
     ]);
     let pids: number[] = [];
     while (pids.length < 2) {
