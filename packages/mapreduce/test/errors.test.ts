@@ -20,6 +20,15 @@ import {
 
 const job = new LabJob();
 
+/** A coordinator and two workers of `appSpec`: the job fails (exit 1), the workers exit 0. */
+async function failingJob(appSpec: string): Promise<{ coordinator: Proc; workers: Proc[] }> {
+  const { coordinator, url } = await job.startCoordinator();
+  const workers = [0, 1].map(() => job.startWorker(url, appSpec));
+  expectExit(await coordinator.exited, coordinator, 1);
+  for (const worker of workers) expectExit(await worker.exited, worker, 0);
+  return { coordinator, workers };
+}
+
 /** The coordinator's closing JSON record. */
 function closing(coordinator: Proc): { event: string; error?: { code: string; message: string } } {
   const lines = coordinator.stdout.trim().split('\n');
@@ -56,10 +65,7 @@ describe('errors: clear messages, and the job finishes or fails cleanly', () => 
   it('app that throws in map: the job fails after 3 attempts, naming the file and the error', {
     timeout: 60_000,
   }, async () => {
-    const { coordinator, url } = await job.startCoordinator();
-    const workers = [0, 1].map(() => job.startWorker(url, app('throws-in-map')));
-    expectExit(await coordinator.exited, coordinator, 1);
-    for (const worker of workers) expectExit(await worker.exited, worker, 0);
+    const { coordinator, workers } = await failingJob(app('throws-in-map'));
     const record = closing(coordinator);
     expect(record.event).toBe('failed');
     expect(record.error?.code).toBe('ERR_JOB_FAILED');
@@ -74,10 +80,7 @@ describe('errors: clear messages, and the job finishes or fails cleanly', () => 
   it('app that throws in reduce: the job fails after 3 attempts, naming the key', {
     timeout: 60_000,
   }, async () => {
-    const { coordinator, url } = await job.startCoordinator();
-    const workers = [0, 1].map(() => job.startWorker(url, app('throws-in-reduce')));
-    expectExit(await coordinator.exited, coordinator, 1);
-    for (const worker of workers) expectExit(await worker.exited, worker, 0);
+    const { coordinator } = await failingJob(app('throws-in-reduce'));
     expect(closing(coordinator).error?.message).toMatch(
       /reduce task \d failed 3 times; .*ERR_APP: reduce threw on key "Sherlock": cannot count Sherlock/,
     );
