@@ -31,8 +31,16 @@ async function failingJob(appSpec: string): Promise<{ coordinator: Proc; workers
 
 /** The coordinator's closing JSON record. */
 function closing(coordinator: Proc): { event: string; error?: { code: string; message: string } } {
-  const lines = coordinator.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] as string);
+  return jsonRecords(coordinator).at(-1);
+}
+
+/** The JSON lines a `--json` process printed. */
+// biome-ignore lint/suspicious/noExplicitAny: records of several shapes, checked by each test
+function jsonRecords(proc: Proc): any[] {
+  return proc.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 async function wcOracle(): Promise<string[]> {
@@ -151,10 +159,7 @@ describe('run: the one-command form', () => {
       ...job.lab.inputs,
     ]);
     expectExit(await run.exited, run, 0);
-    const records = run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
+    const records = jsonRecords(run);
     const pids = records.filter((r) => r.event === 'worker-started').map((r) => r.pid as number);
     expect(pids).toHaveLength(2);
     const done = records[records.length - 1];
@@ -181,8 +186,7 @@ describe('run: the one-command form', () => {
         entry: BUILT_CLI,
       });
       expectExit(await run.exited, run, 0);
-      const lines = run.stdout.trim().split('\n');
-      expect(JSON.parse(lines[lines.length - 1] as string)).toMatchObject({
+      expect(jsonRecords(run).at(-1)).toMatchObject({
         event: 'done',
         ok: true,
       });
@@ -202,10 +206,7 @@ describe('run: the one-command form', () => {
     ] as const) {
       const run = job.start('run', ['run', '--json', '--workers', '2', ...args]);
       expectExit(await run.exited, run, 1);
-      const records = run.stdout
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line));
+      const records = jsonRecords(run);
       const pids = records.filter((r) => r.event === 'worker-started').map((r) => r.pid as number);
       expect(pids).toHaveLength(2);
       expect(records[records.length - 1]).toMatchObject({ event: 'error' });
