@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
  * tools/devkit/src/bench/stats.ts (as its package.json exports say, for tsx and tsc).
  */
 export const workspaceAliases: Record<string, string> = {
+  // Before '@flotilla/transport': an alias also matches the subpaths under its key.
+  '@flotilla/transport/shape': fileURLToPath(
+    new URL('./packages/transport/src/shape.ts', import.meta.url),
+  ),
   ...Object.fromEntries(
     [
       'transport',

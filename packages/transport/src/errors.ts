@@ -67,6 +67,20 @@ export class RpcError extends TransportError {
   }
 }
 
+/** `WsClient.ready()` after the client closed (by `close()`, or for good with reconnect off). */
+export class ClientClosedError extends TransportError {
+  constructor(message = 'WsClient closed') {
+    super('ERR_CLIENT_CLOSED', message);
+  }
+}
+
+/** `WsClient.ready()` after the server refused the client's shared secret. */
+export class AuthFailedError extends TransportError {
+  constructor(message = 'WsClient: server refused the auth token') {
+    super('ERR_AUTH_FAILED', message);
+  }
+}
+
 /** A simulation could not go on: it waits on nothing, or it ran past its virtual-time or event budget. */
 export class SimulationError extends TransportError {
   constructor(code: 'ERR_SIM_DEADLOCK' | 'ERR_SIM_BUDGET', message: string) {

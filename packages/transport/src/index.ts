@@ -1,7 +1,9 @@
 export { type Clock, realClock, sleep, type TimerHandle } from './clock.js';
 export { decode, encode } from './codec.js';
 export {
+  AuthFailedError,
   BadArgumentsError,
+  ClientClosedError,
   CodecError,
   FrameTooLargeError,
   RpcError,
@@ -18,12 +20,23 @@ export {
   type CallResult,
   type ClientEnd,
   type Handler,
+  isRetryable,
+  isServerAnswer,
   type NoReplyCode,
+  type NoReplyKind,
+  noReplyKind,
   type ServiceMethods,
   unwrap,
   validated,
 } from './rpc.js';
 export { type DispatchResult, RpcServer, type RpcServerOptions } from './rpc-server.js';
+export {
+  type Guard,
+  hasFields,
+  isNonNegativeInteger,
+  isPositiveInteger,
+  isRecord,
+} from './shape.js';
 export { SimClientEnd, SimNetwork, type SimNetworkOptions } from './sim/sim-network.js';
 export {
   chooseSeed,
@@ -37,6 +50,16 @@ export {
   simulateTest,
 } from './simulate.js';
 export { VirtualClock } from './virtual-clock.js';
+export {
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_HELLO_TIMEOUT_MS,
+  DEFAULT_HIGH_WATER_MARK_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
+  DEFAULT_MAX_QUEUED_CALLS,
+  DEFAULT_RECONNECT_INITIAL_DELAY_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+} from './ws/defaults.js';
 export { CloseCode, PROTOCOL_VERSION } from './ws/frames.js';
 export {
   type ReconnectOptions,
@@ -44,4 +67,4 @@ export {
   type WsClientOptions,
   type WsClientState,
 } from './ws/ws-client.js';
-export { DEFAULT_MAX_FRAME_BYTES, WsServer, type WsServerOptions } from './ws/ws-server.js';
+export { WsServer, type WsServerOptions } from './ws/ws-server.js';

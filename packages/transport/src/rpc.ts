@@ -2,6 +2,7 @@ import { BadArgumentsError, RpcError } from './errors.js';
 
 /**
  * Why a call got no reply. Every call ends in exactly one of: a reply, or one of these.
+ * `noReplyKind` says what each means for a caller that wants to try again.
  *
  * Network outcomes (the handler may or may not have run):
  * - `DROPPED`: the network lost the request or the reply (simulated networks only).
@@ -9,7 +10,8 @@ import { BadArgumentsError, RpcError } from './errors.js';
  * - `TIMEOUT`: no reply within the call's timeout.
  * - `CONNECTION_LOST`: the connection closed while the call was in flight.
  * - `CLOSED`: the client end (or the whole network) was closed.
- * - `OVERLOADED`: too many calls queued locally behind a peer that is not reading.
+ * - `OVERLOADED`: too many calls queued locally behind a peer that is not reading, or the
+ *   server refused the call for the same reason.
  * - `AUTH_FAILED`: the server refused the shared secret.
  *
  * Answers from the server that are not a reply (the handler did not complete normally):
@@ -32,6 +34,55 @@ export type NoReplyCode =
   | 'HANDLER_ERROR'
   | 'REPLY_TOO_LARGE'
   | 'BAD_FRAME';
+
+/**
+ * What a no-reply means to a caller that wants to try again:
+ * - `lost`: the request or its reply went missing (`DROPPED`, `TIMEOUT`); the handler may have
+ *   run. Resend at once (with a duplicate check on the server if the call is not idempotent).
+ * - `unavailable`: the peer cannot take calls now (`UNREACHABLE`, `CONNECTION_LOST`,
+ *   `OVERLOADED`); the handler may have run. Resend after a pause, or try another server.
+ * - `closed`: this client end is closed (`CLOSED`); nothing more will be sent on it.
+ * - `refused`: the server answered, or would answer, the same way again (`AUTH_FAILED` and
+ *   every server answer that is not a reply); resending the same call does not help.
+ */
+export type NoReplyKind = 'lost' | 'unavailable' | 'closed' | 'refused';
+
+const NO_REPLY_KIND: { readonly [C in NoReplyCode]: NoReplyKind } = {
+  DROPPED: 'lost',
+  TIMEOUT: 'lost',
+  UNREACHABLE: 'unavailable',
+  CONNECTION_LOST: 'unavailable',
+  OVERLOADED: 'unavailable',
+  CLOSED: 'closed',
+  AUTH_FAILED: 'refused',
+  UNKNOWN_METHOD: 'refused',
+  BAD_ARGUMENTS: 'refused',
+  HANDLER_ERROR: 'refused',
+  REPLY_TOO_LARGE: 'refused',
+  BAD_FRAME: 'refused',
+};
+
+/** How a caller should treat `code`; see `NoReplyKind`. */
+export function noReplyKind(code: NoReplyCode): NoReplyKind {
+  return NO_REPLY_KIND[code];
+}
+
+/** True for the outcomes after which sending the same call again may succeed (`lost`, `unavailable`). */
+export function isRetryable(code: NoReplyCode): boolean {
+  const kind = NO_REPLY_KIND[code];
+  return kind === 'lost' || kind === 'unavailable';
+}
+
+/**
+ * The codes a server sends back instead of a reply (in an ERROR frame, or as a simulated
+ * server's answer): every `refused` code but `AUTH_FAILED` (which closes the connection), and
+ * `OVERLOADED`.
+ */
+export function isServerAnswer(code: unknown): code is NoReplyCode {
+  if (typeof code !== 'string' || !Object.hasOwn(NO_REPLY_KIND, code)) return false;
+  if (code === 'OVERLOADED') return true;
+  return code !== 'AUTH_FAILED' && NO_REPLY_KIND[code as NoReplyCode] === 'refused';
+}
 
 export type CallResult<R = unknown> =
   | { readonly ok: true; readonly reply: R }

@@ -46,7 +46,9 @@ export class SimNetwork {
   /** Creates a client end, disabled and unconnected. The name must be new. */
   makeEnd(name: string): SimClientEnd {
     if (this.#ends.has(name)) throw new SimNetworkError(`client end ${name} already exists`);
-    const end = new SimClientEnd(this, name);
+    const end = new SimClientEnd(name, (method, args, options) =>
+      this.#process(name, method, args, options),
+    );
     this.#ends.set(name, { enabled: false, serverName: undefined, end });
     return end;
   }
@@ -118,9 +120,9 @@ export class SimNetwork {
     return state;
   }
 
-  /** @internal the labrpc per-call procedure; see labrpc.md "Per-call processing". */
-  process<R>(
-    end: SimClientEnd,
+  /** The labrpc per-call procedure; see labrpc.md "Per-call processing". */
+  #process<R>(
+    endName: string,
     method: string,
     args: unknown,
     options: CallOptions | undefined,
@@ -135,7 +137,7 @@ export class SimNetwork {
     this.#totalCount++;
     this.#totalBytes += request.length;
 
-    const state = this.#ends.get(end.name);
+    const state = this.#ends.get(endName);
     const serverName = state?.serverName;
     const server = serverName === undefined ? undefined : this.#servers.get(serverName);
     const reliable = this.#reliable;
@@ -201,7 +203,7 @@ export class SimNetwork {
             settle({ ok: false, code: 'DROPPED' });
             return;
           }
-          const out = server.dispatch(method, decode(request), { peer: end.name });
+          const out = server.dispatch(method, decode(request), { peer: endName });
           if (!(out instanceof Promise)) return finish(out);
           const watch = (): void => {
             if (settled || handled) return;
@@ -219,16 +221,22 @@ export class SimNetwork {
 
 /** A client end on a `SimNetwork`; made by `SimNetwork.makeEnd`. */
 export class SimClientEnd implements ClientEnd {
-  readonly #network: SimNetwork;
   readonly name: string;
+  readonly #send: SendFn;
 
-  /** @internal */
-  constructor(network: SimNetwork, name: string) {
-    this.#network = network;
+  /** @internal made by `SimNetwork.makeEnd`, which passes its per-call procedure. */
+  constructor(name: string, send: SendFn) {
     this.name = name;
+    this.#send = send;
   }
 
   call<R = unknown>(method: string, args: unknown, options?: CallOptions): Promise<CallResult<R>> {
-    return this.#network.process<R>(this, method, args, options);
+    return this.#send(method, args, options) as Promise<CallResult<R>>;
   }
 }
+
+type SendFn = (
+  method: string,
+  args: unknown,
+  options: CallOptions | undefined,
+) => Promise<CallResult<unknown>>;

@@ -1,5 +1,4 @@
 import { describe } from '../codec.js';
-import type { NoReplyCode } from '../rpc.js';
 
 /**
  * The wire protocol: one msgpack-encoded array per WebSocket binary message.
@@ -65,17 +64,4 @@ export function announcedFrameLimit(value: unknown): number | undefined {
 
 export function isRequestId(id: unknown): id is number {
   return typeof id === 'number' && Number.isSafeInteger(id) && id > 0;
-}
-
-const SERVER_ERROR_CODES: ReadonlySet<string> = new Set<NoReplyCode>([
-  'UNKNOWN_METHOD',
-  'BAD_ARGUMENTS',
-  'HANDLER_ERROR',
-  'REPLY_TOO_LARGE',
-  'BAD_FRAME',
-  'OVERLOADED',
-]);
-
-export function isServerErrorCode(code: unknown): code is NoReplyCode {
-  return typeof code === 'string' && SERVER_ERROR_CODES.has(code);
 }

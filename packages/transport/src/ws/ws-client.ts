@@ -1,19 +1,32 @@
 import WebSocket, { type RawData } from 'ws';
 import { type Clock, realClock, type TimerHandle } from '../clock.js';
 import { decode, describe, encode, errorMessage } from '../codec.js';
-import { FrameTooLargeError } from '../errors.js';
+import { AuthFailedError, ClientClosedError, FrameTooLargeError } from '../errors.js';
 import { type Logger, stderrLogger } from '../logger.js';
 import { type Random, systemRandom } from '../random.js';
-import type { CallOptions, CallResult, ClientEnd, NoReplyCode } from '../rpc.js';
+import {
+  type CallOptions,
+  type CallResult,
+  type ClientEnd,
+  isServerAnswer,
+  type NoReplyCode,
+} from '../rpc.js';
+import {
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_HIGH_WATER_MARK_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_QUEUED_CALLS,
+  DEFAULT_RECONNECT_INITIAL_DELAY_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+  HANDSHAKE_TIMEOUT_MS,
+} from './defaults.js';
 import {
   announcedFrameLimit,
   CloseCode,
   FrameType,
   isRequestId,
-  isServerErrorCode,
   PROTOCOL_VERSION,
 } from './frames.js';
-import { DEFAULT_MAX_FRAME_BYTES } from './ws-server.js';
 
 export interface ReconnectOptions {
   /** First delay after a lost connection (default 50 ms); doubles on each failed attempt. */
@@ -78,6 +91,7 @@ export class WsClient implements ClientEnd {
   #nextId = 1;
   #attempt = 0;
   #reconnectTimer: TimerHandle | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(options: WsClientOptions) {
     this.url = options.url;
@@ -86,7 +100,7 @@ export class WsClient implements ClientEnd {
     this.#random = options.random ?? systemRandom;
     this.#logger = options.logger ?? stderrLogger;
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    this.#highWaterMark = options.highWaterMarkBytes ?? 4 * 1024 * 1024;
+    this.#highWaterMark = options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES;
     this.#connect();
   }
 
@@ -97,8 +111,10 @@ export class WsClient implements ClientEnd {
   /** Resolves once connected and welcomed; rejects if the client closes or auth fails first. */
   ready(): Promise<void> {
     if (this.#state === 'open') return Promise.resolve();
+    if (this.#state === 'auth-failed')
+      return Promise.reject(new AuthFailedError('WsClient is auth-failed'));
     if (this.#state !== 'connecting')
-      return Promise.reject(new Error(`WsClient is ${this.#state}`));
+      return Promise.reject(new ClientClosedError(`WsClient is ${this.#state}`));
     return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
   }
 
@@ -115,7 +131,7 @@ export class WsClient implements ClientEnd {
     }
     if (this.#state === 'closed') return Promise.resolve({ ok: false, code: 'CLOSED' });
     if (this.#state === 'auth-failed') return Promise.resolve({ ok: false, code: 'AUTH_FAILED' });
-    if (this.#queue.length >= (this.#options.maxQueuedCalls ?? 10_000)) {
+    if (this.#queue.length >= (this.#options.maxQueuedCalls ?? DEFAULT_MAX_QUEUED_CALLS)) {
       return Promise.resolve({ ok: false, code: 'OVERLOADED', message: 'too many calls queued' });
     }
     return new Promise<CallResult<R>>((resolve, reject) => {
@@ -127,7 +143,8 @@ export class WsClient implements ClientEnd {
         timer: undefined,
         sent: false,
       };
-      const timeoutMs = options?.timeoutMs ?? this.#options.callTimeoutMs ?? 10_000;
+      const timeoutMs =
+        options?.timeoutMs ?? this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
       call.timer = this.#clock.setTimeout(() => {
         call.timer = undefined;
         this.#settle(call, { ok: false, code: 'TIMEOUT' });
@@ -138,13 +155,20 @@ export class WsClient implements ClientEnd {
     });
   }
 
-  /** Closes the connection for good; calls in flight and queued get `CLOSED`. */
+  /**
+   * Closes the connection for good; calls in flight and queued get `CLOSED`, `ready()` waiters
+   * `ClientClosedError`. Idempotent: every call gets the promise of the first.
+   */
   close(): Promise<void> {
-    if (this.#state === 'closed') return Promise.resolve();
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  #close(): Promise<void> {
     this.#state = 'closed';
     if (this.#reconnectTimer !== undefined) this.#clock.clearTimeout(this.#reconnectTimer);
     this.#failAll('CLOSED', () => true);
-    this.#rejectReady(new Error('WsClient closed'));
+    this.#rejectReady(new ClientClosedError());
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket === undefined || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
@@ -159,7 +183,7 @@ export class WsClient implements ClientEnd {
     const socket = new WebSocket(this.url, {
       maxPayload: this.#maxFrameBytes,
       perMessageDeflate: false,
-      handshakeTimeout: 10_000,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     });
     this.#socket = socket;
     socket.binaryType = 'nodebuffer';
@@ -211,7 +235,7 @@ export class WsClient implements ClientEnd {
         );
         return;
       }
-      const failure: NoReplyCode = isServerErrorCode(code) ? code : 'HANDLER_ERROR';
+      const failure: NoReplyCode = isServerAnswer(code) ? code : 'HANDLER_ERROR';
       this.#settle(call, { ok: false, code: failure, message: text });
       return;
     }
@@ -237,18 +261,18 @@ export class WsClient implements ClientEnd {
       this.#state = 'auth-failed';
       this.#logger.warn({ url: this.url }, 'ws client: server refused the auth token');
       this.#failAll('AUTH_FAILED', () => true);
-      this.#rejectReady(new Error('WsClient: server refused the auth token'));
+      this.#rejectReady(new AuthFailedError());
       return;
     }
     if (this.#options.reconnect === false) {
       this.#state = 'closed';
       this.#failAll('CLOSED', () => true);
-      this.#rejectReady(new Error('WsClient: connection closed'));
+      this.#rejectReady(new ClientClosedError('WsClient: connection closed'));
       return;
     }
     this.#state = 'connecting';
-    const initial = this.#options.reconnect?.initialDelayMs ?? 50;
-    const max = this.#options.reconnect?.maxDelayMs ?? 5000;
+    const initial = this.#options.reconnect?.initialDelayMs ?? DEFAULT_RECONNECT_INITIAL_DELAY_MS;
+    const max = this.#options.reconnect?.maxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS;
     const base = Math.min(max, initial * 2 ** Math.min(this.#attempt, 30));
     this.#attempt++;
     const delay = base / 2 + this.#random.next() * (base / 2);

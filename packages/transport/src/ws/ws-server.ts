@@ -7,6 +7,12 @@ import { type Logger, rateLimitedLogger, stderrLogger } from '../logger.js';
 import type { DispatchResult, RpcServer } from '../rpc-server.js';
 import { tokenMatches } from './auth.js';
 import {
+  DEFAULT_HELLO_TIMEOUT_MS,
+  DEFAULT_HIGH_WATER_MARK_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
+} from './defaults.js';
+import {
   announcedFrameLimit,
   CloseCode,
   FrameType,
@@ -38,9 +44,6 @@ export interface WsServerOptions {
   readonly clock?: Clock;
 }
 
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
-const DEFAULT_HIGH_WATER_MARK = 4 * 1024 * 1024;
-
 /**
  * Serves an `RpcServer` over WebSocket (msgpack frames, see frames.ts). A connection that
  * sends garbage gets an error frame or is closed; it never takes the server down.
@@ -50,6 +53,7 @@ export class WsServer {
   readonly port: number;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
+  #closing: Promise<void> | undefined;
 
   private constructor(wss: WebSocketServer, options: WsServerOptions) {
     this.#wss = wss;
@@ -60,9 +64,9 @@ export class WsServer {
       rpcServer: options.rpcServer,
       authToken: options.authToken,
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      helloTimeoutMs: options.helloTimeoutMs ?? 5000,
-      maxInFlight: options.maxInFlightPerConnection ?? 1024,
-      highWaterMark: options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK,
+      helloTimeoutMs: options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
+      maxInFlight: options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
+      highWaterMark: options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES,
       logger: rateLimitedLogger(
         options.logger ?? stderrLogger,
         options.clock ?? realClock,
@@ -112,8 +116,16 @@ export class WsServer {
     return this.#connections.size;
   }
 
-  /** Closes every connection and stops listening. */
+  /**
+   * Stops listening and closes every connection; calls being handled lose their replies.
+   * Idempotent: every call gets the promise of the first.
+   */
   close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  #close(): Promise<void> {
     for (const connection of this.#connections) connection.terminate();
     this.#connections.clear();
     return new Promise((resolve) => this.#wss.close(() => resolve()));
