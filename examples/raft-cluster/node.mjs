@@ -11,7 +11,9 @@
 //          status()                              { id, term, isLeader, leaderId, commitIndex, ... }
 //
 // The auth token may also come from FLOTILLA_AUTH_TOKEN (which keeps it out of `ps`). It prints
-// `listening on <url>` once it serves, one line per role change, and stops cleanly on SIGTERM.
+// `listening on <url>` once it serves, one line per change of term, role or known leader (from
+// RaftNode's onStateChange), and stops cleanly on SIGTERM: the reverse of start, as
+// docs/DESIGN.md's Lifecycle asks (peer clients, the RPC server, the node, the persister).
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { FilePersister, RaftNode } from '@flotilla/raft';
@@ -142,6 +144,8 @@ const persister = await FilePersister.open(dataDir).catch((err) => {
   process.stderr.write(`node ${me} | cannot open ${dataDir}: ${err.message}\n`);
   process.exit(2);
 });
+// peers[me] is never called (the node sends nothing to itself and refuses RPCs that claim to
+// come from itself), so our own entry is null.
 const clients = peerUrls.map((url, j) =>
   j === me
     ? null
@@ -153,16 +157,20 @@ const clients = peerUrls.map((url, j) =>
         logger,
       }),
 );
-// peers[me] is never called; a placeholder end keeps this independent of how RaftNode treats it.
-const self = { call: async () => ({ ok: false, code: 'UNREACHABLE' }) };
 const node = await RaftNode.create({
   me,
-  peers: clients.map((client) => client ?? self),
+  peers: clients,
   persister,
   clock: realClock,
   random: systemRandom,
   onApply,
   logger,
+  // A failed write or fsync stops the node (the disk's state is unknown): exit, and let the
+  // supervisor restart this server from its data dir.
+  onFatal: (err) => {
+    say(`raft node stopped (persist failed: ${err?.message ?? err}); exiting`);
+    process.exit(1);
+  },
 });
 
 const isString = (v) => typeof v === 'string' && v.length > 0 && v.length <= 200;
@@ -271,30 +279,22 @@ say(
       : `, restored term ${restored.hardState.term} with ${restored.entries.length} log entries)`),
 );
 
-// RaftNode has no role-change event: watch getState()/leaderId and log each change.
-let lastRole = '';
-const watch = setInterval(() => {
-  if (node.killed) {
-    say('raft node stopped (persist failed); exiting');
-    process.exit(1);
-  }
-  const { term, isLeader } = node.getState();
-  const leader = node.leaderId;
-  const role = isLeader ? 'leader' : leader === null ? 'no leader' : `follower of node ${leader}`;
-  if (role !== lastRole) {
-    lastRole = role;
-    say(`term ${term}: ${role}`);
-  }
-}, 10);
+const describeState = ({ term, role, leaderId }) => {
+  if (role === 'leader') return `term ${term}: leader`;
+  if (leaderId !== null) return `term ${term}: follower of node ${leaderId}`;
+  return `term ${term}: ${role}, no leader`;
+};
+say(describeState({ term: node.getState().term, role: node.role, leaderId: node.leaderId }));
+node.onStateChange((state) => say(describeState(state)));
 
 let stopping = false;
 async function shutdown(signal) {
   if (stopping) return;
   stopping = true;
-  clearInterval(watch);
-  node.kill();
-  await server.close();
   await Promise.all(clients.map((client) => client?.close()));
+  await server.close();
+  // Rejects reads and RPCs in flight, waits for a persist in flight; the persister stays open.
+  await node.close();
   await persister.close();
   say(`stopped (${signal})`);
   process.exit(0);

@@ -1,4 +1,3 @@
-export { RaftLog } from './core/log.js';
 export type {
   AppendEntriesArgs,
   AppendEntriesReply,

@@ -67,6 +67,10 @@ interface Waiter<T> {
  * A Raft server: the pure `RaftCore` plus the driver around it — a tick timer on the injected
  * clock, RPCs through the injected peer ends, and the persister. Each Ready batch is persisted
  * before any of its messages leave or any of its entries are applied.
+ *
+ * Lifecycle (docs/DESIGN.md): `create` starts it; `close()` stops it. The node owns its tick
+ * timer and its Ready loop, nothing else: the persister and the peer ends were given to it, so
+ * closing it closes neither.
  */
 export class RaftNode {
   readonly me: number;
@@ -82,8 +86,12 @@ export class RaftNode {
   #nextId = 1;
   #tickTimer: unknown;
   #killed = false;
+  /** The promise every `close()` returns, set by the first. */
+  #closing: Promise<void> | undefined;
   #scheduled = false;
   #running = false;
+  /** The latest Ready loop; `close()` waits for it, since it may be waiting on a persist. */
+  #loop: Promise<void> = Promise.resolve();
 
   private constructor(options: RaftNodeOptions, state: PersistedState | undefined) {
     const n = options.peers.length;
@@ -190,9 +198,36 @@ export class RaftNode {
     return () => this.#stateListeners.delete(listener);
   }
 
-  /** Stops the node: no more ticks, messages or applies; RPCs to it fail. */
+  /**
+   * Stops the node, at once: no more ticks, messages or applies; `start` proposes nothing,
+   * `readIndex` and RPCs to it reject with `NodeKilledError`, and so do the reads and RPCs in
+   * flight. Resolves once the tick timer is cleared and a persist in flight has settled, so
+   * the persister can be closed (or copied, as the lab does) right after. Idempotent: every
+   * call returns the first call's promise. It does not close the persister.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#stop();
+      // The loop never rejects unless onFatal throws; close() must not.
+      this.#closing = this.#loop.then(
+        () => {},
+        () => {},
+      );
+    }
+    return this.#closing;
+  }
+
+  /** The lab's `Kill()`: `close()` without waiting for it. */
   kill(): void {
-    if (this.#killed) return;
+    void this.close();
+  }
+
+  /** Whether `close()` (or `kill()`) was called, or the node stopped because persisting failed. */
+  get killed(): boolean {
+    return this.#killed;
+  }
+
+  #stop(): void {
     this.#killed = true;
     this.#options.clock.clearTimeout(this.#tickTimer);
     const err = new NodeKilledError();
@@ -202,10 +237,6 @@ export class RaftNode {
     this.#pendingReads.clear();
     this.#listeners.clear();
     this.#stateListeners.clear();
-  }
-
-  get killed(): boolean {
-    return this.#killed;
   }
 
   #handle<M extends RaftMethod>(method: M, args: unknown): Promise<RaftReplies[M]> {
@@ -234,7 +265,7 @@ export class RaftNode {
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
-      void this.#process();
+      if (!this.#running) this.#loop = this.#process();
     });
   }
 
@@ -246,9 +277,11 @@ export class RaftNode {
    * safe because the core counts the leader's own log toward commitment only once persisted,
    * and nothing such a request carries depends on unpersisted term or vote (a term change in
    * the same Ready keeps everything waiting).
+   *
+   * Only `#kick` starts it, and only while no loop runs: `#running` is set before the first
+   * await, so there is never more than one loop.
    */
   async #process(): Promise<void> {
-    if (this.#running) return;
     this.#running = true;
     try {
       while (!this.#killed && this.#core.hasReady()) {
@@ -305,9 +338,22 @@ export class RaftNode {
       const waiter = this.#pendingReads.get(read.id);
       this.#pendingReads.delete(read.id);
       if (waiter === undefined) continue;
-      if (read.ok) waiter.resolve(read.index);
-      else if (read.reason === 'not-ready') waiter.reject(new LeaderNotReadyError());
-      else waiter.reject(new NotLeaderError(this.#core.leaderId));
+      if (read.ok) {
+        waiter.resolve(read.index);
+        continue;
+      }
+      switch (read.reason) {
+        case 'not-ready':
+          waiter.reject(new LeaderNotReadyError());
+          break;
+        case 'not-leader':
+          waiter.reject(new NotLeaderError(this.#core.leaderId));
+          break;
+        default: {
+          const unreachable: never = read.reason;
+          throw new TypeError(`unknown read outcome ${String(unreachable)}`);
+        }
+      }
     }
   }
 

@@ -1,26 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { RaftCore } from '../src/core/raft.js';
 import type { OutgoingRequest, Ready } from '../src/core/ready.js';
+import { ELECTION_TICKS, fixedRandom, newCore } from './support/core-config.js';
 import {
-  ackProbe,
   appendArgs,
-  CoreNet,
   cmdAt,
-  cycle,
-  dataAppends,
-  deliver,
-  durableView,
-  ELECTION_TICKS,
-  electLeader,
-  fixedRandom,
   logOf,
-  newCore,
   ok,
   persisterOf,
   reject,
-  requestsOf,
   stateOf,
-} from './support/core-helpers.js';
+} from './support/core-fixtures.js';
+import { CoreNet } from './support/core-net.js';
+import { durableView } from './support/core-net-checks.js';
+import {
+  ackProbe,
+  cycle,
+  dataAppends,
+  deliver,
+  electLeader,
+  requestsOf,
+} from './support/core-steps.js';
 
 /** A follower (server 1 of 3) at term 3 holding terms [1, 1, 2, 2, 3]. */
 function follower() {

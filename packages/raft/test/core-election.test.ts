@@ -1,22 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { RaftCore } from '../src/core/raft.js';
+import { coreConfig, ELECTION_TICKS, fixedRandom, newCore } from './support/core-config.js';
+import { appendArgs, ok, snapshotArgs, stateOf, voteArgs } from './support/core-fixtures.js';
+import { CoreNet } from './support/core-net.js';
 import {
-  appendArgs,
-  CoreNet,
-  coreConfig,
   cycle,
   deliver,
-  ELECTION_TICKS,
   electLeader,
-  fixedRandom,
-  newCore,
-  ok,
   requestsOf,
-  snapshotArgs,
-  stateOf,
   tickUntilCampaign,
-  voteArgs,
-} from './support/core-helpers.js';
+} from './support/core-steps.js';
 
 describe('RaftCore election (§5.2)', () => {
   it.each([

@@ -1,23 +1,18 @@
+import { SeededRandom } from '@flotilla/transport';
 import { describe, expect, it } from 'vitest';
 import type { RaftCore } from '../src/core/raft.js';
 import { MemoryPersister } from '../src/persister/memory-persister.js';
+import { ELECTION_TICKS, newCore } from './support/core-config.js';
+import { appendArgs, logOf, ok, snapshotArgs, voteArgs } from './support/core-fixtures.js';
+import { CoreNet } from './support/core-net.js';
 import {
-  appendArgs,
-  CoreNet,
   cycle,
   dataAppends,
   deliver,
-  ELECTION_TICKS,
   electLeader,
-  logOf,
-  newCore,
-  ok,
   requestsOf,
-  seededRandom,
-  snapshotArgs,
   tickUntilCampaign,
-  voteArgs,
-} from './support/core-helpers.js';
+} from './support/core-steps.js';
 
 /** The term of each entry of `core`'s log after its snapshot, read through rejected probes. */
 function logTerms(core: RaftCore): number[] {
@@ -93,11 +88,11 @@ describe('RaftCore persistence before replies (Figure 2: "updated on stable stor
     // CoreNet checks after every persist that the durable term, vote, snapshot point and log end
     // equal the core's, that no request or reply carries a term not durable, that a granted vote
     // is durable, and that every acknowledged entry is durable; it throws otherwise.
-    const random = seededRandom(2024);
+    const random = new SeededRandom(2024);
     const net = new CoreNet({
       n: 5,
       core: { checkQuorum: true },
-      random: (i) => seededRandom(100 + i),
+      random: (i) => new SeededRandom(100 + i),
       snapshotEvery: 7,
     });
     let command = 0;

@@ -1,14 +1,10 @@
+import { SeededRandom } from '@flotilla/transport';
 import { describe, expect, it } from 'vitest';
 import { RaftCore } from '../src/core/raft.js';
-import {
-  CoreNet,
-  coreConfig,
-  deliver,
-  ELECTION_TICKS,
-  seededRandom,
-  stateOf,
-  voteArgs,
-} from './support/core-helpers.js';
+import { coreConfig, ELECTION_TICKS } from './support/core-config.js';
+import { stateOf, voteArgs } from './support/core-fixtures.js';
+import { CoreNet } from './support/core-net.js';
+import { deliver } from './support/core-steps.js';
 
 describe('RaftCore pre-vote and leader lease (thesis §9.6, §4.2.3)', () => {
   it('answering a pre-vote changes nothing on the receiver, and persists nothing', () => {
@@ -44,7 +40,7 @@ describe('RaftCore pre-vote and leader lease (thesis §9.6, §4.2.3)', () => {
     return new CoreNet({
       n: 3,
       core: { preVote: true, checkQuorum: true },
-      random: (i) => seededRandom(100 + i),
+      random: (i) => new SeededRandom(100 + i),
     });
   }
 

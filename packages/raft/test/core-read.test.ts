@@ -1,22 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { RaftCore } from '../src/core/raft.js';
 import type { OutgoingRequest, Ready } from '../src/core/ready.js';
+import { ELECTION_TICKS, fixedRandom, HEARTBEAT_TICKS, newCore } from './support/core-config.js';
+import { appendArgs, ok, stateOf } from './support/core-fixtures.js';
+import { CoreNet } from './support/core-net.js';
 import {
-  appendArgs,
-  CoreNet,
   cycle,
   dataAppends,
   deliver,
-  ELECTION_TICKS,
   electLeader,
-  fixedRandom,
-  HEARTBEAT_TICKS,
-  newCore,
-  ok,
   requestsOf,
-  stateOf,
   tickUntilCampaign,
-} from './support/core-helpers.js';
+} from './support/core-steps.js';
 
 /** Leader 0 of `n` servers, term 1, every follower replicating, entry 1 (term 1) committed. */
 function readyLeader(n: number): RaftCore {

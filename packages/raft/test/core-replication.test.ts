@@ -1,23 +1,18 @@
+import { SeededRandom } from '@flotilla/transport';
 import { describe, expect, it } from 'vitest';
 import type { RaftCore } from '../src/core/raft.js';
 import type { OutgoingRequest } from '../src/core/ready.js';
 import {
-  appendArgs,
-  CoreNet,
-  cycle,
-  dataAppends,
-  deliver,
   ELECTION_TICKS,
-  electLeader,
   fixedRandom,
   HEARTBEAT_TICKS,
   MAX_ENTRIES,
   MAX_INFLIGHT,
   newCore,
-  ok,
-  requestsOf,
-  seededRandom,
-} from './support/core-helpers.js';
+} from './support/core-config.js';
+import { appendArgs, ok } from './support/core-fixtures.js';
+import { CoreNet } from './support/core-net.js';
+import { cycle, dataAppends, deliver, electLeader, requestsOf } from './support/core-steps.js';
 
 /** Leader 0 of a 3-server cluster, term 1, both followers in replicate state at matchIndex 0. */
 function replicatingLeader(): RaftCore {
@@ -85,11 +80,11 @@ describe('RaftCore pipelining and flow control', () => {
   });
 
   it('a healthy link never carries an entry twice (3 servers, 600 proposals in bursts)', () => {
-    const random = seededRandom(7);
+    const random = new SeededRandom(7);
     const net = new CoreNet({
       n: 3,
       core: { checkQuorum: true },
-      random: (i) => seededRandom(i + 11),
+      random: (i) => new SeededRandom(i + 11),
     });
     const leader = net.electLeader();
     let proposed = 0;
@@ -244,7 +239,7 @@ describe('RaftCore heartbeats and check-quorum', () => {
     const net = new CoreNet({
       n: 5,
       core: { checkQuorum: true },
-      random: (i) => seededRandom(i + 1),
+      random: (i) => new SeededRandom(i + 1),
     });
     const leader = net.electLeader();
     const term = net.core(leader).term;

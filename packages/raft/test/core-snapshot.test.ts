@@ -1,29 +1,27 @@
+import { SeededRandom } from '@flotilla/transport';
 import { describe, expect, it } from 'vitest';
 import type { OutgoingRequest } from '../src/core/ready.js';
 import { MemoryPersister } from '../src/persister/memory-persister.js';
+import { ELECTION_TICKS, fixedRandom, HEARTBEAT_TICKS, newCore } from './support/core-config.js';
 import {
   appendArgs,
-  CoreNet,
   cmdAt,
-  cycle,
-  deliver,
-  durableView,
-  ELECTION_TICKS,
-  electLeader,
   encodeSnapshot,
-  fixedRandom,
-  HEARTBEAT_TICKS,
   logOf,
-  newCore,
   persisterOf,
-  type Rpc,
   reject,
-  requestsOf,
-  seededRandom,
   snapshotArgs,
   stateOf,
+} from './support/core-fixtures.js';
+import { CoreNet, type Rpc } from './support/core-net.js';
+import { durableView } from './support/core-net-checks.js';
+import {
+  cycle,
+  deliver,
+  electLeader,
+  requestsOf,
   tickUntilCampaign,
-} from './support/core-helpers.js';
+} from './support/core-steps.js';
 
 const DATA = new Uint8Array([9, 9, 9]);
 
@@ -128,7 +126,7 @@ describe('RaftCore InstallSnapshot, leader side', () => {
   });
 
   it('on a network: a follower cut off while the leader compacted catches up through InstallSnapshot', () => {
-    const net = new CoreNet({ n: 3, random: (i) => seededRandom(i + 3) });
+    const net = new CoreNet({ n: 3, random: (i) => new SeededRandom(i + 3) });
     const leader = net.electLeader();
     const lagging = (leader + 1) % 3;
     net.isolate(lagging);

@@ -237,6 +237,19 @@ describe('FilePersister lifecycle', () => {
     await again.close();
   });
 
+  it('close is idempotent: every call, during or after the first, returns its promise', async () => {
+    const file = await FilePersister.open(dir);
+    const queued = file.save({ hardState: { term: 2, votedFor: 0 } });
+    const first = file.close();
+    expect(file.close()).toBe(first);
+    await queued;
+    await first;
+    expect(file.close()).toBe(first);
+    const again = await FilePersister.open(dir);
+    expect(again.load()?.hardState).toEqual({ term: 2, votedFor: 0 });
+    await again.close();
+  });
+
   it('a directory open in this process cannot be opened twice until closed', async () => {
     const file = await FilePersister.open(dir);
     await expect(FilePersister.open(dir)).rejects.toBeInstanceOf(PersisterLockedError);

@@ -1,4 +1,5 @@
 import type { LogEntry } from './messages.js';
+import { entriesCoveredBySnapshot } from './snapshot-rule.js';
 
 /**
  * The Raft log after the latest snapshot: entries `snapshotIndex + 1 … lastIndex`.
@@ -86,14 +87,19 @@ export class RaftLog {
   }
 
   /**
-   * Makes `index`/`term` the new snapshot point. Entries after it are kept when the log holds
-   * that very entry; otherwise (a leader's snapshot of a history this log diverged from) the
-   * whole log is dropped.
+   * Makes `index`/`term` the new snapshot point, by the one snapshot rule (snapshot-rule.ts):
+   * entries after it are kept when the log holds that very entry; otherwise (a leader's
+   * snapshot of a history this log diverged from) the whole log is dropped.
    */
   compact(index: number, term: number): void {
-    const keep = this.term(index) === term && index <= this.lastIndex ? this.slice(index + 1) : [];
+    const entries = this.#entries;
+    const drop = entriesCoveredBySnapshot(
+      { firstIndex: this.firstIndex, length: entries.length, termAt: (k) => entries[k]?.term },
+      index,
+      term,
+    );
     this.#snapshotIndex = index;
     this.#snapshotTerm = term;
-    this.#entries = keep;
+    this.#entries = entries.slice(drop);
   }
 }

@@ -170,8 +170,13 @@ export class RaftCore {
       case 'AppendEntries':
         reply = this.#handleAppendEntries(args as AppendEntriesArgs);
         break;
-      default:
+      case 'InstallSnapshot':
         reply = this.#handleInstallSnapshot(args as InstallSnapshotArgs);
+        break;
+      default: {
+        const unreachable: never = method;
+        throw new TypeError(`unknown Raft method ${String(unreachable)}`);
+      }
     }
     this.#replies.push({ requestId, reply });
   }
@@ -239,8 +244,13 @@ export class RaftCore {
           reply as AppendEntriesReply,
         );
         break;
-      default:
+      case 'InstallSnapshot':
         this.#replication?.onSnapshotReply(request as OutgoingRequest<'InstallSnapshot'>);
+        break;
+      default: {
+        const unreachable: never = request.method;
+        throw new TypeError(`unknown Raft method ${String(unreachable)}`);
+      }
     }
   }
 

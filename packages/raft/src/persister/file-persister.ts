@@ -88,6 +88,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, readFile, realpath, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isNonNegativeInteger } from '@flotilla/transport/shape';
 import { decode, encode } from '../codec.js';
 import type { LogEntry } from '../core/messages.js';
 import {
@@ -111,7 +112,7 @@ import {
   emptyState,
   isEmptyState,
   type LiveState,
-  raftStateBytes,
+  liveStateBytes,
 } from './file-state.js';
 import {
   frameRecord,
@@ -336,7 +337,7 @@ export class FilePersister implements Persister {
   }
 
   raftStateSize(): number {
-    return raftStateBytes(this.#state);
+    return liveStateBytes(this.#state);
   }
 
   snapshotSize(): number {
@@ -506,8 +507,4 @@ function prepare(update: PersistUpdate): PendingSave {
   }
   if (update.hardState !== undefined) result.hardState = encode(update.hardState);
   return result;
-}
-
-function isNonNegativeInteger(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
 }

@@ -1,5 +1,7 @@
 import { decode } from '../codec.js';
+import { entriesCoveredBySnapshot } from '../core/snapshot-rule.js';
 import type { SnapshotRef, WalRecord } from './file-wal.js';
+import { raftStateBytes } from './raft-state-size.js';
 
 /**
  * The file persister's live state, kept in memory in MemoryPersister's form: the encoded
@@ -37,22 +39,24 @@ export function firstIndex(state: LiveState): number {
 }
 
 /**
- * PersistUpdate semantics, exactly as MemoryPersister applies them: the snapshot (keep the
- * entries after its index if the entry at its index has its term, else drop the whole log),
- * then the entries (drop every entry at index ≥ from, append from there), then the hard state.
- * The snapshot's data is the caller's business (it is only known for the last snapshot).
+ * PersistUpdate semantics, exactly as MemoryPersister applies them: the snapshot (by the one
+ * snapshot rule, core/snapshot-rule.ts), then the entries (drop every entry at index ≥ from,
+ * append from there), then the hard state. The snapshot's data is the caller's business (it is
+ * only known for the last snapshot).
  */
 export function applyRecord(state: LiveState, record: WalRecord): void {
   if (record.snapshot !== undefined) {
     const { index, term } = record.snapshot;
-    const offset = index - firstIndex(state);
-    const inLog = offset >= 0 && offset < state.entries.length;
-    if (inLog && entryTerm(state.entries[offset] as Uint8Array) === term) {
-      dropFrom(state, 0, offset + 1);
-    } else {
-      state.entries = [];
-      state.entryBytes = 0;
-    }
+    const drop = entriesCoveredBySnapshot(
+      {
+        firstIndex: firstIndex(state),
+        length: state.entries.length,
+        termAt: (k) => entryTerm(state.entries[k] as Uint8Array),
+      },
+      index,
+      term,
+    );
+    dropFrom(state, 0, drop);
     state.snapshot = record.snapshot;
   }
   if (record.entries !== undefined) {
@@ -76,11 +80,13 @@ export function baseRecord(state: LiveState): WalRecord {
   };
 }
 
-/** Bytes of Raft state, snapshot excluded, counted as MemoryPersister counts them. */
-export function raftStateBytes(state: LiveState): number {
-  return (
-    (state.hardState?.length ?? 0) + state.entryBytes + (state.snapshot === undefined ? 0 : 16)
-  );
+/** Bytes of Raft state, snapshot excluded: the formula both persisters share. */
+export function liveStateBytes(state: LiveState): number {
+  return raftStateBytes({
+    hardStateBytes: state.hardState?.length ?? 0,
+    entryBytes: state.entryBytes,
+    hasSnapshot: state.snapshot !== undefined,
+  });
 }
 
 function dropFrom(state: LiveState, start: number, count: number): void {

@@ -1,3 +1,4 @@
+import { isNonNegativeInteger, isRecord } from '@flotilla/transport/shape';
 import { Packr } from 'msgpackr';
 import { CorruptStateError } from '../errors.js';
 import { crc32 } from './file-crc32.js';
@@ -146,7 +147,7 @@ function decodeRecord(payload: Uint8Array, path: string, offset: number): WalRec
   } catch (error) {
     throw malformed('undecodable record payload', error);
   }
-  if (!isPlainObject(wire)) throw malformed('a record is not a map');
+  if (!isRecord(wire)) throw malformed('a record is not a map');
   for (const key of Object.keys(wire)) {
     if (key !== 's' && key !== 'f' && key !== 'e' && key !== 'h')
       throw malformed(`unknown field ${key}`);
@@ -154,7 +155,7 @@ function decodeRecord(payload: Uint8Array, path: string, offset: number): WalRec
   let snapshot: SnapshotRef | undefined;
   if (wire.s !== undefined) {
     const s = wire.s;
-    if (!isPlainObject(s) || ![s.i, s.t, s.q, s.n, s.c].every(isNonNegativeInteger)) {
+    if (!isRecord(s) || ![s.i, s.t, s.q, s.n, s.c].every(isNonNegativeInteger)) {
       throw malformed('bad snapshot reference');
     }
     snapshot = {
@@ -179,17 +180,4 @@ function decodeRecord(payload: Uint8Array, path: string, offset: number): WalRec
     hardState = wire.h;
   }
   return { snapshot, entries, hardState };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    !(value instanceof Uint8Array)
-  );
-}
-
-function isNonNegativeInteger(value: unknown): boolean {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
 }

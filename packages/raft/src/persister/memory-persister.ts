@@ -1,6 +1,8 @@
 import { decode, encode } from '../codec.js';
 import type { LogEntry } from '../core/messages.js';
+import { entriesCoveredBySnapshot } from '../core/snapshot-rule.js';
 import type { HardState, PersistedState, Persister, PersistUpdate, Snapshot } from './persister.js';
+import { raftStateBytes } from './raft-state-size.js';
 
 const EMPTY_HARD_STATE: HardState = { term: 0, votedFor: null };
 
@@ -42,14 +44,17 @@ export class MemoryPersister implements Persister {
     const first = (): number => (this.#snapshotMeta?.index ?? 0) + 1;
     if (update.snapshot !== undefined) {
       const { index, term, data } = update.snapshot;
-      const offset = index - first();
-      const kept =
-        offset >= 0 && offset < this.#entries.length ? this.#entries.slice(offset + 1) : [];
-      const matches =
-        offset >= 0 &&
-        offset < this.#entries.length &&
-        (decode(this.#entries[offset] as Buffer) as LogEntry).term === term;
-      this.#setEntries(matches ? kept : []);
+      const entries = this.#entries;
+      const drop = entriesCoveredBySnapshot(
+        {
+          firstIndex: first(),
+          length: entries.length,
+          termAt: (k) => (decode(entries[k] as Buffer) as LogEntry).term,
+        },
+        index,
+        term,
+      );
+      this.#setEntries(entries.slice(drop));
       this.#snapshotMeta = { index, term };
       this.#snapshotData = data.slice();
     }
@@ -70,11 +75,11 @@ export class MemoryPersister implements Persister {
   }
 
   raftStateSize(): number {
-    return (
-      (this.#hardState?.length ?? 0) +
-      this.#entryBytes +
-      (this.#snapshotMeta === undefined ? 0 : 16)
-    );
+    return raftStateBytes({
+      hardStateBytes: this.#hardState?.length ?? 0,
+      entryBytes: this.#entryBytes,
+      hasSnapshot: this.#snapshotMeta !== undefined,
+    });
   }
 
   snapshotSize(): number {

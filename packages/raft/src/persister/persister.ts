@@ -25,8 +25,9 @@ export interface PersistedState {
 
 /**
  * One durable step. Applied in this order: `snapshot` (drop entries up to its index; if the
- * entry at its index has another term, drop the whole log), then `entries` (drop every entry
- * at index ≥ `from`, then append `entries` starting at `from`), then `hardState`.
+ * log holds no entry at its index with its term, drop the whole log: core/snapshot-rule.ts),
+ * then `entries` (drop every entry at index ≥ `from`, then append `entries` starting at
+ * `from`), then `hardState`.
  *
  * Raft hands the persister one update per batch of work, so many proposals share one write
  * (and, on disk, one fsync): group commit.
