@@ -4,7 +4,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { encode, WsClient } from '@flotilla/transport';
-import { Clerk, connectClerk, frameBytesFor, SERVICE } from '../src/index.js';
+import { Clerk, connectClerk, frameBytesFor } from '../src/index.js';
+import { SERVICE } from '../src/protocol.js';
 import type { Cell, Op } from './report.js';
 
 export const KEY_BYTES = 16;

@@ -5,6 +5,7 @@ import {
   type Clock,
   FrameTooLargeError,
   type NoReplyCode,
+  noReplyKind,
   type Random,
   realClock,
   systemRandom,
@@ -32,17 +33,12 @@ export interface ClerkOptions {
   readonly clock?: Clock;
   /** Jitter for the pauses, and the client id when none is given. */
   readonly random?: Random;
-  /** Called after `close()`, e.g. to close the end's connection. */
+  /** Called once by `close()`, which resolves after it: e.g. to close the end's connection. */
   readonly onClose?: () => Promise<void> | void;
 }
 
-/** No-reply codes after which the same request is sent again. */
-const RETRY_AT_ONCE: ReadonlySet<NoReplyCode> = new Set(['DROPPED', 'TIMEOUT']);
-const RETRY_AFTER_PAUSE: ReadonlySet<NoReplyCode> = new Set([
-  'UNREACHABLE',
-  'CONNECTION_LOST',
-  'OVERLOADED',
-]);
+/** What a wait returns when `close()` cut it short. */
+const INTERRUPTED = Symbol('interrupted');
 
 /**
  * The lab's clerk: `get`, `put` and `append` as promises that settle once, after the server
@@ -51,7 +47,8 @@ const RETRY_AFTER_PAUSE: ReadonlySet<NoReplyCode> = new Set([
  * server uses to recognise a resend.
  *
  * Operations on one clerk run one at a time in call order (the sequence numbers need it);
- * use several clerks for concurrency.
+ * use several clerks for concurrency. The clerk does not close the `ClientEnd` it is given
+ * (pass `onClose` for that).
  */
 export class Clerk {
   readonly clientId: number;
@@ -68,7 +65,12 @@ export class Clerk {
   #unacknowledged = false;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
-  #wakeOnClose: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+  /**
+   * Ends the wait in progress (an attempt or a pause) when `close()` is called. Operations run
+   * one at a time, so at most one wait is pending and one slot holds it.
+   */
+  #interrupt: (() => void) | undefined;
 
   constructor(end: ClientEnd, options: ClerkOptions = {}) {
     this.#end = end;
@@ -105,15 +107,19 @@ export class Clerk {
   }
 
   /**
-   * Stops the clerk: queued operations reject with `ClerkClosedError`, and so does the one in
-   * progress once its current attempt settles (at once when the clerk is pausing, or when
-   * `onClose` closes the end, as `connectClerk`'s does). The one in progress may or may not
-   * have taken effect.
+   * Stops the clerk. At once, the operation in progress, the queued ones and any called later
+   * reject with `ClerkClosedError` (the one in progress may or may not have taken effect; a
+   * reply to it that comes later is ignored). Then runs `onClose` and resolves after it.
+   * Idempotent: every call returns the first call's promise.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
     this.#closed = true;
-    this.#wakeOnClose?.();
+    this.#interrupt?.();
     await this.#onClose?.();
   }
 
@@ -126,6 +132,7 @@ export class Clerk {
   }
 
   #serially<T>(op: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new ClerkClosedError());
     const run = this.#tail.then(() => {
       if (this.#closed) throw new ClerkClosedError();
       return op();
@@ -145,11 +152,12 @@ export class Clerk {
     let pauses = 0;
     for (;;) {
       if (this.#closed) throw new ClerkClosedError();
-      const result = await this.#send(name, args, options);
-      if (this.#closed) throw new ClerkClosedError();
+      const result = await this.#interruptible(this.#send(name, args, options));
+      if (result === INTERRUPTED || this.#closed) throw new ClerkClosedError();
       if (result.ok) return this.#accept(name, result.reply, args);
-      if (RETRY_AT_ONCE.has(result.code)) continue;
-      if (RETRY_AFTER_PAUSE.has(result.code)) {
+      const kind = noReplyKind(result.code);
+      if (kind === 'lost') continue;
+      if (kind === 'unavailable') {
         await this.#pause(pauses++);
         continue;
       }
@@ -200,13 +208,30 @@ export class Clerk {
     const delay = cap / 2 + this.#random.next() * (cap / 2);
     return new Promise((resolve) => {
       const timer = this.#clock.setTimeout(() => {
-        this.#wakeOnClose = undefined;
+        this.#interrupt = undefined;
         resolve();
       }, delay);
-      this.#wakeOnClose = () => {
+      this.#interrupt = () => {
         this.#clock.clearTimeout(timer);
         resolve();
       };
+    });
+  }
+
+  /** `work`'s outcome, or `INTERRUPTED` as soon as `close()` is called. */
+  #interruptible<T>(work: Promise<T>): Promise<T | typeof INTERRUPTED> {
+    return new Promise((resolve, reject) => {
+      this.#interrupt = () => resolve(INTERRUPTED);
+      work.then(
+        (value) => {
+          this.#interrupt = undefined;
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.#interrupt = undefined;
+          reject(err);
+        },
+      );
     });
   }
 }

@@ -27,8 +27,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return 0;
       case 'serve':
         return await serve(command, io);
-      default:
+      case 'get':
+      case 'put':
+      case 'append':
         return await clerkCommand(command, io);
+      default: {
+        const unreachable: never = command;
+        throw new TypeError(`unknown command ${JSON.stringify(unreachable)}`);
+      }
     }
   } catch (err) {
     const code = err instanceof KvsrvError ? ` [${err.code}]` : '';

@@ -1,5 +1,7 @@
+// The public surface; the README's API table lists exactly these. The wire protocol (service
+// name, argument and reply shapes, their guards) and the id draw are internal: tests and the
+// bench import them by path.
 export { Clerk, type ClerkOptions } from './clerk.js';
-export { drawClientId } from './client-id.js';
 export {
   BadRequestError,
   ClerkClosedError,
@@ -7,20 +9,9 @@ export {
   KvsrvError,
   ServerError,
   SessionConflictError,
-  UsageError,
   ValueTooLargeError,
 } from './errors.js';
 export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, type Limits } from './limits.js';
-export {
-  type GetArgs,
-  isGetArgs,
-  isReply,
-  isUpdateArgs,
-  type Refusal,
-  type Reply,
-  SERVICE,
-  type UpdateArgs,
-} from './protocol.js';
 export { KvServer, type KvServerOptions, type KvServerStats } from './server.js';
 export {
   type ConnectClerkOptions,

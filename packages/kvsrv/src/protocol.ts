@@ -1,3 +1,5 @@
+import { isNonNegativeInteger, isPositiveInteger, isRecord } from '@flotilla/transport';
+
 /**
  * The wire protocol of the `KVServer` service. Get carries no duplicate-detection state;
  * Put and Append carry the clerk's id and a per-clerk sequence number (1, 2, …), one request
@@ -36,19 +38,11 @@ export type Refusal =
 /** Get and Append answer a value; Put answers `{}`. */
 export type Reply = { readonly value?: string } | Refusal;
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-/** A non-negative safe integer: client ids are drawn from [0, 2^53). */
-function isId(x: unknown): x is number {
-  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
-}
-
 export function isGetArgs(x: unknown): x is GetArgs {
   if (!isRecord(x) || typeof x.key !== 'string') return false;
   if (x.clientId === undefined && x.seq === undefined) return true;
-  return isId(x.clientId) && isId(x.seq);
+  // Client ids are drawn from [0, 2^53); `seq` 0 acknowledges nothing, harmlessly.
+  return isNonNegativeInteger(x.clientId) && isNonNegativeInteger(x.seq);
 }
 
 export function isUpdateArgs(x: unknown): x is UpdateArgs {
@@ -56,9 +50,8 @@ export function isUpdateArgs(x: unknown): x is UpdateArgs {
     isRecord(x) &&
     typeof x.key === 'string' &&
     typeof x.value === 'string' &&
-    isId(x.clientId) &&
-    isId(x.seq) &&
-    x.seq > 0
+    isNonNegativeInteger(x.clientId) &&
+    isPositiveInteger(x.seq)
   );
 }
 

@@ -12,7 +12,11 @@ import { KvServer, type KvServerOptions } from './server.js';
 /** Room in a frame for everything but the key and value (ids, field names, envelope). */
 const FRAME_OVERHEAD_BYTES = 64 * 1024;
 
-/** The frame size that fits the largest request or reply under the given limits. */
+/**
+ * The frame size that fits the largest request or reply under the given limits: the
+ * `maxFrameBytes` to give a `WsServer` you serve a `KvServer` on yourself (with its `limits`),
+ * or a `WsClient` you share between clerks (with the server's).
+ */
 export function frameBytesFor(limits: { maxKeyBytes?: number; maxValueBytes?: number }): number {
   return (
     (limits.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES) +
@@ -34,10 +38,17 @@ export interface KvServerHandle {
   readonly ws: WsServer;
   /** `ws://host:port`, for `connectClerk`. */
   readonly url: string;
+  /**
+   * Stops listening and drops every connection (calls being handled lose their replies);
+   * resolves once the port is released. Idempotent: every call gets the first one's promise.
+   */
   close(): Promise<void>;
 }
 
-/** Starts a `KvServer` behind a `WsServer`; resolves once the port is bound. */
+/**
+ * Starts a `KvServer` behind a `WsServer` it owns; resolves once the port is bound, and
+ * rejects, leaving nothing running, if it cannot be.
+ */
 export async function listenKvServer(options: ListenKvServerOptions = {}): Promise<KvServerHandle> {
   const server = new KvServer(options);
   const rpc = new RpcServer({
@@ -51,6 +62,7 @@ export async function listenKvServer(options: ListenKvServerOptions = {}): Promi
     rpcServer: rpc,
     maxFrameBytes: options.maxFrameBytes ?? frameBytesFor(server.limits),
   });
+  // `WsServer.close` is idempotent (one promise), so the handle's is too.
   return { server, ws, url: ws.url, close: () => ws.close() };
 }
 

@@ -27,9 +27,7 @@ import {
 import { wire } from './support/bad-input.js';
 import { cleanups } from './support/cleanups.js';
 import { sleep } from './support/procs.js';
-
-/** Fixed so runs are reproducible; KVSRV_FUZZ_SEED=<n> explores other inputs. */
-const SEED = Number(process.env.KVSRV_FUZZ_SEED ?? 20_240_212);
+import { FUZZ_SEED } from './support/seed.js';
 
 // ---------------------------------------------------------------------------------------------
 // The clerk against a fake KVServer service
@@ -192,7 +190,7 @@ describe('Clerk against a misbehaving server', () => {
   });
 
   test('operations called concurrently on one clerk run one at a time, in call order', async () => {
-    const random = new SeededRandom(SEED);
+    const random = new SeededRandom(FUZZ_SEED);
     const real = new KvServer();
     const handlers = real.service();
     const log: Array<{ method: string; args: Record<string, unknown> }> = [];

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type CliCommand, parseCli, USAGE } from '../src/cli-args.js';
-import { UsageError } from '../src/index.js';
+import { UsageError } from '../src/errors.js';
 import { ensureBuilt, Procs, sleep, within } from './support/procs.js';
 
 const procs = new Procs();

@@ -5,12 +5,12 @@
  * mid-frame. The clerks reconnect and resend; every Append must still take effect exactly once
  * and the whole history must be linearizable. The server stops cleanly on SIGTERM.
  *
- * Real time: ~2-3 s of client activity per test. KVSRV_CHAOS_SEED=<n> replays a proxy's
- * choices (the timing of the kernel and event loop still varies between runs).
+ * Real time: ~2-3 s of client activity per test. FLOTILLA_SEED=<n> replays a proxy's choices
+ * (the timing of the kernel and event loop still varies between runs).
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { randomSeed, SeededRandom, silentLogger } from '@flotilla/transport';
+import { chooseSeed, SeededRandom, silentLogger } from '@flotilla/transport';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type Clerk, ClerkClosedError, connectClerk } from '../src/index.js';
 import { ensureBuilt, Procs, sleep, within } from './support/procs.js';
@@ -76,8 +76,9 @@ async function startProxy(url: string, seed: number): Promise<ChaosProxy> {
   return proxy;
 }
 
+/** `FLOTILLA_SEED`, else a fresh random seed (printed by the tests that use the proxy). */
 function chaosSeed(): number {
-  return Number(process.env.KVSRV_CHAOS_SEED ?? randomSeed());
+  return chooseSeed();
 }
 
 describe('flotilla-kvsrv serve as a child process', () => {

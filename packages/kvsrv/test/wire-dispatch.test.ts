@@ -8,9 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { KvServer, type KvServerOptions } from '../src/index.js';
 import { BAD_CASES, BIG, UNKNOWN_METHODS, wire } from './support/bad-input.js';
-
-/** Fixed so runs are reproducible; KVSRV_FUZZ_SEED=<n> explores other inputs. */
-const SEED = Number(process.env.KVSRV_FUZZ_SEED ?? 20_240_212);
+import { FUZZ_SEED } from './support/seed.js';
 
 // ---------------------------------------------------------------------------------------------
 // The server on rpc.dispatch
@@ -174,7 +172,7 @@ describe('KvServer on rpc.dispatch', () => {
           }
         },
       ),
-      { seed: SEED, numRuns: 300 },
+      { seed: FUZZ_SEED, numRuns: 300 },
     );
   });
 });

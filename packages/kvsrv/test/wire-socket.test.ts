@@ -27,9 +27,7 @@ import {
   REQUEST,
   readResponse,
 } from './support/raw-ws.js';
-
-/** Fixed so runs are reproducible; KVSRV_FUZZ_SEED=<n> explores other inputs. */
-const SEED = Number(process.env.KVSRV_FUZZ_SEED ?? 20_240_212);
+import { FUZZ_SEED } from './support/seed.js';
 
 // ---------------------------------------------------------------------------------------------
 // The server on a WebSocket port
@@ -130,7 +128,7 @@ describe('listenKvServer: bad input on the socket', () => {
   test('garbage frames after the hello: BAD_FRAME, and the connection keeps serving', async () => {
     const handle = await startServer();
     const raw = await rawHello(handle.url);
-    const random = new SeededRandom(SEED);
+    const random = new SeededRandom(FUZZ_SEED);
     const garbage: Array<[string, () => void]> = [
       ['a text frame', () => raw.sendText('[2,1,"KVServer.Get",{"key":"k"}]')],
       ['an undecodable byte', () => raw.sendBytes(Uint8Array.of(0xc1))],
@@ -234,7 +232,7 @@ describe('listenKvServer: bad input on the socket', () => {
   test('raw TCP garbage (no HTTP upgrade) gets an HTTP 4xx or is dropped; the server keeps serving', async () => {
     const handle = await startServer();
     const { hostname, port } = new URL(handle.url);
-    const random = new SeededRandom(SEED + 1);
+    const random = new SeededRandom(FUZZ_SEED + 1);
     const payloads: Array<[string, Uint8Array]> = [
       ['random bytes', random.bytes(512)],
       [

@@ -145,8 +145,12 @@ export function explainVerdict(verdict: StuckOperation['verdict']): string {
       return 'can never become legal from this state';
     case 'rejected':
       return 'the model rejects it in this state';
-    default:
+    case 'dead-end':
       return 'fits here, but nothing can follow it';
+    default: {
+      const unreachable: never = verdict;
+      throw new TypeError(`unknown verdict ${String(unreachable)}`);
+    }
   }
 }
 

@@ -1,12 +1,10 @@
+// Bundled into dist at build time (it imports nothing): no runtime dependency on the transport.
+import { isNonNegativeInteger, isRecord } from '@flotilla/transport/shape';
 import { HistoryError } from './errors.js';
 import type { HistoryEvent, HistoryOperation, Model, Operation } from './types.js';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function checkClientId(clientId: unknown, index: number): number {
-  if (typeof clientId !== 'number' || !Number.isSafeInteger(clientId) || clientId < 0) {
+  if (!isNonNegativeInteger(clientId)) {
     throw new HistoryError(
       `clientId must be a non-negative integer, got ${String(clientId)}`,
       index,

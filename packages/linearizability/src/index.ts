@@ -1,12 +1,8 @@
+// The public surface; the README's API table lists exactly these. The `flotilla-lincheck` bin
+// (cli.ts) is not part of it: nothing here throws its UsageError.
 export { type AssertOptions, assertLinearizable } from './assert.js';
 export { checkEvents, checkOperations } from './check.js';
-export { type CliIo, runCli } from './cli/run.js';
-export {
-  HistoryError,
-  LinearizabilityError,
-  NotLinearizableError,
-  UsageError,
-} from './errors.js';
+export { HistoryError, LinearizabilityError, NotLinearizableError } from './errors.js';
 export {
   describeOperation,
   describeState,
@@ -30,7 +26,8 @@ export {
   casRegisterModel,
 } from './models/cas-register.js';
 export { type KvInput, type KvOutput, kvModel } from './models/kv.js';
-export { KvState } from './models/kv-state.js';
+// A type only: the checker makes its states; a model's user reads `.value`.
+export type { KvState } from './models/kv-state.js';
 export {
   type RegisterInput,
   type RegisterOutput,

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../src/index.js';
+import { runCli } from '../src/cli/run.js';
 import { writeStorm } from './support/pathological.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lincheck-cli-'));

@@ -1,3 +1,4 @@
+import { isRecord } from '@flotilla/transport/shape';
 import { HistoryError } from '../errors.js';
 import type { HistoryEvent, Operation } from '../types.js';
 
@@ -17,10 +18,9 @@ export function parseHistoryFile(text: string): HistoryFile {
   } catch (err) {
     throw new HistoryError(`not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
-    const obj = data as { operations?: unknown; events?: unknown };
-    if (Array.isArray(obj.operations)) return { kind: 'operations', operations: obj.operations };
-    if (Array.isArray(obj.events)) return { kind: 'events', events: obj.events };
+  if (isRecord(data)) {
+    if (Array.isArray(data.operations)) return { kind: 'operations', operations: data.operations };
+    if (Array.isArray(data.events)) return { kind: 'events', events: data.events };
     throw new HistoryError(
       'expected an array, or an object with an "operations" or "events" array',
     );

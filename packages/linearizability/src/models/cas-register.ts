@@ -27,10 +27,14 @@ export function casRegisterModel<V extends RegisterValue = number>(
           return { ok: true, state: input.value };
         case 'read':
           return { ok: output === undefined || Object.is(output, state), state };
-        default: {
+        case 'cas': {
           const matches = Object.is(state, input.from);
           const ok = output === undefined || output === matches;
           return { ok, state: matches ? input.to : state };
+        }
+        default: {
+          const unreachable: never = input;
+          throw new TypeError(`not a cas-register input: ${JSON.stringify(unreachable)}`);
         }
       }
     },
@@ -50,8 +54,12 @@ export function casRegisterModel<V extends RegisterValue = number>(
           return `write(${quote(input.value)})`;
         case 'read':
           return `read() → ${quote(output)}`;
-        default:
+        case 'cas':
           return `cas(${quote(input.from)}, ${quote(input.to)}) → ${quote(output)}`;
+        default: {
+          const unreachable: never = input;
+          throw new TypeError(`not a cas-register input: ${JSON.stringify(unreachable)}`);
+        }
       }
     },
     describeState: (state) => quote(state, 200),

@@ -39,11 +39,15 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
         return { ok: true, state: state.put(input.value) };
       case 'append':
         return { ok: true, state: state.append(input.value) };
-      default:
+      case 'appendReturnsOld':
         return {
           ok: output === undefined || output === state.value,
           state: state.append(input.value),
         };
+      default: {
+        const unreachable: never = input;
+        throw new TypeError(`not a kv input: ${JSON.stringify(unreachable)}`);
+      }
     }
   },
   readOnly: (input) => input.op === 'get',
@@ -79,8 +83,12 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
         return `put(${key}, ${quote(input.value)})`;
       case 'append':
         return `append(${key}, ${quote(input.value)})`;
-      default:
+      case 'appendReturnsOld':
         return `append(${key}, ${quote(input.value)}) → ${quote(output)}`;
+      default: {
+        const unreachable: never = input;
+        throw new TypeError(`not a kv input: ${JSON.stringify(unreachable)}`);
+      }
     }
   },
   describeState: (state) => quote(state.value, 200),
