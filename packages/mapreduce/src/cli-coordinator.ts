@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { type Logger, realClock, sleep } from '@flotilla/transport';
-import { loadApp } from './app.js';
 import type { CliArgs } from './cli-args.js';
 import { type EarlyWorkers, spawnWorkers } from './cli-early.js';
 import { Coordinator } from './coordinator.js';
 import type { JobResult } from './job.js';
+import { loadApp } from './load-app.js';
 import { formatSummary, ProgressDisplay, summaryRecord } from './progress.js';
 
 /** Where a command writes: JSON lines on stdout, or text (progress and logs on stderr). */
@@ -145,7 +145,8 @@ async function superviseJob(
   });
   const onExit = (child: ChildProcess, code: number | null, signal: string | null): void => {
     if (!children.delete(child)) return;
-    const over = coordinator.core.phase === 'done' || coordinator.core.phase === 'failed';
+    const { phase } = coordinator.progress();
+    const over = phase === 'done' || phase === 'failed';
     if (!over && (code !== 0 || signal !== null)) {
       display.log(
         `worker ${child.pid} exited (${signal ?? `code ${code}`}) before the job was over`,

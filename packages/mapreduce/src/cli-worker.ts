@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { realClock } from '@flotilla/transport';
-import { loadApp } from './app.js';
 import type { CliArgs } from './cli-args.js';
 import type { CliOutput } from './cli-coordinator.js';
 import { CoordinatorUnreachableError } from './errors.js';
+import { loadApp } from './load-app.js';
 import { formatBytes } from './progress.js';
 import { runSequential } from './sequential.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, runWorker, type WorkerEvent } from './worker.js';

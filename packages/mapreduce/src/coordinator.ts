@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   BadArgumentsError,
   type Clock,
@@ -13,9 +13,15 @@ import {
   WsServer,
 } from '@flotilla/transport';
 import { type Assignment, CoordinatorCore, type MapInput } from './coordinator-core.js';
-import { JobFailedError, UnknownTaskError } from './errors.js';
-import { outputName } from './files.js';
-import { checkInputs, type JobResult, type JobSummary, type ProgressSnapshot } from './job.js';
+import { CoordinatorClosedError, UnknownTaskError } from './errors.js';
+import {
+  checkInputs,
+  type JobResult,
+  jobFailedError,
+  type ProgressSnapshot,
+  summarize,
+} from './job.js';
+import { LongPolls } from './long-polls.js';
 import {
   COORDINATOR_SERVICE,
   isReportDoneArgs,
@@ -62,51 +68,64 @@ export interface ListenOptions {
 
 const MAX_TRACKED_WORKERS = 10_000;
 
-interface Waiter {
-  readonly resolve: (reply: TaskReply) => void;
-  readonly timer: TimerHandle;
-}
+/** A report after `close` changes nothing; the worker is told to stop. */
+const CLOSED_REPORT_REPLY: ReportReply = { accepted: false, exit: true };
 
 /**
  * The coordinator: hands out map tasks, then reduce tasks, over the `Coordinator` RPC
  * service; hands a task out again when its worker has not finished it in time; knows when the
  * job is over. The bookkeeping is `CoordinatorCore`; this adds the clock (deadline timer,
  * long polls) and the WebSocket server.
+ *
+ * Lifecycle (docs/DESIGN.md): `create` → `listen` → `close`. `close` is idempotent; from its
+ * first call every RPC tells the worker to exit without touching the job, long polls in
+ * flight are answered `exit`, `result` rejects with `CoordinatorClosedError` if the job was
+ * not over, and it resolves once the timers are cleared and the server and its connections
+ * are closed.
  */
 export class Coordinator {
-  readonly core: CoordinatorCore;
   readonly dir: string;
   /** The RPC methods; served by `listen`, or callable directly in tests. */
   readonly service: ServiceMethods;
   /** Settles once the job is done or has failed. */
   readonly result: Promise<JobResult>;
+  /** Private: every change must go through a handler, which then runs `#afterChange`. */
+  readonly #core: CoordinatorCore;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #longPollMs: number;
   readonly #startedAt: number;
-  readonly #waiters: Waiter[] = [];
+  readonly #longPolls: LongPolls;
   readonly #workers = new Set<string>();
   #resolveResult!: (result: JobResult) => void;
+  #rejectResult!: (error: CoordinatorClosedError) => void;
   #endedAt: number | undefined;
   #deadlineTimer: TimerHandle | undefined;
   #deadlineAt: number | undefined;
+  /** Set by `listen` before it awaits, so that a `close` meanwhile still closes the server. */
+  #listening: Promise<WsServer> | undefined;
   #server: WsServer | undefined;
+  #closing: Promise<void> | undefined;
 
+  /** For inputs already checked (`create` checks the files, then calls this). */
   constructor(inputs: readonly MapInput[], options: Omit<CoordinatorOptions, 'files'> = {}) {
     this.#clock = options.clock ?? realClock;
     this.#logger = options.logger ?? silentLogger;
-    this.#longPollMs = options.longPollMs ?? 2000;
+    this.#longPolls = new LongPolls(this.#clock, options.longPollMs ?? 2000);
     this.dir = resolve(options.dir ?? process.cwd());
-    this.core = new CoordinatorCore({
+    this.#core = new CoordinatorCore({
       inputs,
       nReduce: options.nReduce ?? 10,
       taskTimeoutMs: options.taskTimeoutMs ?? 10_000,
       maxTaskFailures: options.maxTaskFailures ?? 3,
     });
     this.#startedAt = this.#clock.now();
-    this.result = new Promise((resolve) => {
+    this.result = new Promise((resolve, reject) => {
       this.#resolveResult = resolve;
+      this.#rejectResult = reject;
     });
+    // Closed before the job is over, `result` rejects: not an unhandled rejection for a
+    // caller that never looked at it.
+    this.result.catch(() => {});
     this.service = {
       requestTask: validated(isRequestTaskArgs, (args) => this.#requestTask(args)),
       reportDone: validated(isReportDoneArgs, (args) => this.#reportDone(args)),
@@ -120,12 +139,16 @@ export class Coordinator {
     return new Coordinator(inputs, options);
   }
 
-  /** Serves the `Coordinator` service over WebSocket; resolves with the URL workers dial. */
+  /**
+   * Serves the `Coordinator` service over WebSocket; resolves with the URL workers dial.
+   * Rejects, leaving nothing listening, when the port cannot be bound or `close` was called.
+   */
   async listen(options: ListenOptions = {}): Promise<string> {
-    if (this.#server !== undefined) throw new Error('Coordinator is already listening');
+    if (this.#closing !== undefined) throw new CoordinatorClosedError();
+    if (this.#listening !== undefined) throw new Error('Coordinator is already listening');
     const rpcServer = new RpcServer({ logger: options.logger ?? this.#logger, clock: this.#clock });
     rpcServer.addService(COORDINATOR_SERVICE, this.service);
-    this.#server = await WsServer.listen({
+    const listening = WsServer.listen({
       rpcServer,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
@@ -133,7 +156,18 @@ export class Coordinator {
       logger: options.logger ?? this.#logger,
       clock: this.#clock,
     });
-    return this.#server.url;
+    this.#listening = listening;
+    let server: WsServer;
+    try {
+      server = await listening;
+    } catch (err) {
+      this.#listening = undefined;
+      throw err;
+    }
+    // `close` came while binding: it closes this server (it awaits `#listening`).
+    if (this.#closing !== undefined) throw new CoordinatorClosedError();
+    this.#server = server;
+    return server.url;
   }
 
   get url(): string | undefined {
@@ -141,11 +175,11 @@ export class Coordinator {
   }
 
   progress(): ProgressSnapshot {
-    const counts = this.core.counts();
+    const counts = this.#core.counts();
     return {
       ...counts,
-      files: this.core.inputs.length,
-      bytes: this.core.inputs.reduce((sum, input) => sum + input.bytes, 0),
+      files: this.#core.inputs.length,
+      bytes: this.#core.inputs.reduce((sum, input) => sum + input.bytes, 0),
       workersConnected: this.#server?.connectionCount ?? 0,
       workersSeen: this.#workers.size,
       elapsedMs: (this.#endedAt ?? this.#clock.now()) - this.#startedAt,
@@ -164,42 +198,47 @@ export class Coordinator {
     }
   }
 
-  /** Stops serving: closes the server and every connection, and cancels timers. */
-  async close(): Promise<void> {
+  /**
+   * Stops: answers the long polls in flight with "exit", rejects `result` if the job is not
+   * over, cancels the timers, and closes the server and every connection. Every call returns
+   * the first call's promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // Before the first await: the handlers refuse new work from here on.
     this.#clearDeadline();
-    for (const waiter of this.#waiters.splice(0)) {
-      this.#clock.clearTimeout(waiter.timer);
-      waiter.resolve({ kind: 'exit', reason: this.core.phase === 'done' ? 'done' : 'failed' });
+    this.#longPolls.answerAll(this.#exitReply());
+    if (!this.#over()) {
+      this.#rejectResult(
+        new CoordinatorClosedError('the coordinator was closed before the job was over'),
+      );
     }
-    await this.#server?.close();
+    const server = await this.#listening?.catch(() => undefined);
+    await server?.close();
     this.#server = undefined;
   }
 
   // ---- RPC handlers ------------------------------------------------------------------------
 
   #requestTask(args: RequestTaskArgs): TaskReply | Promise<TaskReply> {
+    if (this.#closing !== undefined) return this.#exitReply();
     // Only for the summary's worker count; capped so that made-up ids cannot grow it forever.
     if (this.#workers.size < MAX_TRACKED_WORKERS) this.#workers.add(args.workerId);
     const next = this.#next();
     if (next !== undefined) return next;
-    return new Promise<TaskReply>((resolve) => {
-      const waiter: Waiter = {
-        resolve,
-        timer: this.#clock.setTimeout(() => {
-          const at = this.#waiters.indexOf(waiter);
-          if (at >= 0) this.#waiters.splice(at, 1);
-          resolve({ kind: 'wait' });
-        }, this.#longPollMs),
-      };
-      this.#waiters.push(waiter);
-    });
+    return this.#longPolls.hold();
   }
 
   #reportDone(args: ReportDoneArgs): ReportReply {
+    if (this.#closing !== undefined) return CLOSED_REPORT_REPLY;
     const accepted = this.#apply(() =>
-      this.core.complete(args.kind, args.taskId, args.attempt, args.stats),
+      this.#core.complete(args.kind, args.taskId, args.attempt, args.stats),
     );
-    if (!accepted && this.core.phase !== 'failed') {
+    if (!accepted && this.#core.phase !== 'failed') {
       this.#logger.info(
         { kind: args.kind, taskId: args.taskId, attempt: args.attempt, worker: args.workerId },
         `${args.kind} task ${args.taskId} attempt ${args.attempt} finished after another attempt had; its output is the same`,
@@ -210,11 +249,12 @@ export class Coordinator {
   }
 
   #reportFailed(args: ReportFailedArgs): ReportReply {
+    if (this.#closing !== undefined) return CLOSED_REPORT_REPLY;
     const accepted = this.#apply(() =>
-      this.core.fail(args.kind, args.taskId, args.attempt, args.error, args.workerId),
+      this.#core.fail(args.kind, args.taskId, args.attempt, args.error, args.workerId),
     );
     if (accepted) {
-      const outcome = this.core.phase === 'failed' ? 'giving up on the job' : 'retrying';
+      const outcome = this.#core.phase === 'failed' ? 'giving up on the job' : 'retrying';
       this.#logger.warn(
         {
           kind: args.kind,
@@ -245,8 +285,8 @@ export class Coordinator {
 
   /** A reply for a worker asking now, or undefined when it should wait. */
   #next(): TaskReply | undefined {
-    const before = this.core.counts().reassigned;
-    const assignment = this.core.assign(this.#clock.now());
+    const before = this.#core.counts().reassigned;
+    const assignment = this.#core.assign(this.#clock.now());
     this.#logExpired(before);
     if (assignment === 'exit') return this.#exitReply();
     if (assignment === 'wait') return undefined;
@@ -262,7 +302,7 @@ export class Coordinator {
         attempt: assignment.attempt,
         filename: assignment.input.filename,
         path: assignment.input.path,
-        nReduce: this.core.nReduce,
+        nReduce: this.#core.nReduce,
         dir: this.dir,
       };
     }
@@ -270,35 +310,29 @@ export class Coordinator {
       kind: 'reduce',
       taskId: assignment.taskId,
       attempt: assignment.attempt,
-      nMap: this.core.inputs.length,
+      nMap: this.#core.inputs.length,
       dir: this.dir,
     };
   }
 
   #exitReply(): TaskReply {
-    return { kind: 'exit', reason: this.core.phase === 'done' ? 'done' : 'failed' };
+    return { kind: 'exit', reason: this.#core.phase === 'done' ? 'done' : 'failed' };
   }
 
   #over(): boolean {
-    return this.core.phase === 'done' || this.core.phase === 'failed';
+    return this.#core.phase === 'done' || this.#core.phase === 'failed';
   }
 
   /** Hands newly available tasks (or the news that the job is over) to waiting workers. */
   #afterChange(): void {
-    while (this.#waiters.length > 0) {
-      const reply = this.#next();
-      if (reply === undefined) break;
-      const waiter = this.#waiters.shift() as Waiter;
-      this.#clock.clearTimeout(waiter.timer);
-      waiter.resolve(reply);
-    }
+    this.#longPolls.serve(() => this.#next());
     this.#armDeadline();
     this.#settleIfOver();
   }
 
   /** Keeps one timer set for the earliest deadline of a running task. */
   #armDeadline(): void {
-    const next = this.core.nextDeadline();
+    const next = this.#core.nextDeadline();
     if (next === this.#deadlineAt) return;
     this.#clearDeadline();
     if (next === undefined) return;
@@ -307,8 +341,8 @@ export class Coordinator {
       () => {
         this.#deadlineTimer = undefined;
         this.#deadlineAt = undefined;
-        const before = this.core.counts().reassigned;
-        this.core.expire(this.#clock.now());
+        const before = this.#core.counts().reassigned;
+        this.#core.expire(this.#clock.now());
         this.#logExpired(before);
         this.#afterChange();
       },
@@ -323,11 +357,11 @@ export class Coordinator {
   }
 
   #logExpired(before: number): void {
-    const expired = this.core.counts().reassigned - before;
+    const expired = this.#core.counts().reassigned - before;
     if (expired > 0) {
       this.#logger.info(
-        { tasks: expired, phase: this.core.phase, timeoutMs: this.core.taskTimeoutMs },
-        `${expired} ${this.core.phase} task(s) not finished within ${this.core.taskTimeoutMs / 1000} s; handing them out again`,
+        { tasks: expired, phase: this.#core.phase, timeoutMs: this.#core.taskTimeoutMs },
+        `${expired} ${this.#core.phase} task(s) not finished within ${this.#core.taskTimeoutMs / 1000} s; handing them out again`,
       );
     }
   }
@@ -336,35 +370,13 @@ export class Coordinator {
     if (!this.#over() || this.#endedAt !== undefined) return;
     this.#endedAt = this.#clock.now();
     this.#clearDeadline();
-    const summary = this.#summary();
-    const failure = this.core.failure;
+    const summary = summarize(this.progress(), this.#core.nReduce, this.dir);
+    const failure = this.#core.failure;
     if (failure === undefined) {
       this.#resolveResult({ ok: true, summary });
       return;
     }
-    const where = failure.filename === undefined ? '' : ` (${failure.filename})`;
-    const error = new JobFailedError(
-      `${failure.kind} task ${failure.taskId}${where} failed ${this.core.maxTaskFailures} times; ` +
-        `last error from worker ${failure.workerId}: ${failure.code}: ${failure.message}`,
-    );
+    const error = jobFailedError(failure, this.#core.maxTaskFailures);
     this.#resolveResult({ ok: false, summary, error, failure });
-  }
-
-  #summary(): JobSummary {
-    const p = this.progress();
-    const seconds = p.elapsedMs / 1000;
-    return {
-      files: p.files,
-      bytes: p.bytes,
-      nReduce: this.core.nReduce,
-      elapsedMs: p.elapsedMs,
-      mbPerSec: seconds > 0 ? p.bytesMapped / 1048576 / seconds : 0,
-      reassigned: p.reassigned,
-      failedAttempts: p.failedAttempts,
-      duplicates: p.duplicates,
-      workersSeen: p.workersSeen,
-      dir: this.dir,
-      outputs: Array.from({ length: this.core.nReduce }, (_, y) => join(this.dir, outputName(y))),
-    };
   }
 }

@@ -72,6 +72,16 @@ export class CoordinatorUnreachableError extends MapReduceError {
   }
 }
 
+/**
+ * The coordinator was closed: `listen` after `close`, and `result` when the job was not over
+ * by then.
+ */
+export class CoordinatorClosedError extends MapReduceError {
+  constructor(message = 'the coordinator is closed') {
+    super('ERR_COORDINATOR_CLOSED', message);
+  }
+}
+
 /** A task failed `maxTaskFailures` times: the job stops and reports this. */
 export class JobFailedError extends MapReduceError {
   constructor(message: string) {

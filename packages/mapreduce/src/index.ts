@@ -1,22 +1,15 @@
-export { type App, asApp, type Emit, type KeyValue, type LoadedApp, loadApp } from './app.js';
+// The public surface: what it takes to write an app and run a job. The data path, the wire
+// protocol, the state machine and the CLI's rendering are internal (tests and the CLI import
+// them by path); the README's Library table lists exactly these names.
+export type { App, Emit, KeyValue } from './app.js';
 export { builtinApps, indexer, wc } from './apps/index.js';
-export { forEachWord } from './apps/words.js';
 export { Coordinator, type CoordinatorOptions, type ListenOptions } from './coordinator.js';
-export {
-  type Assignment,
-  CoordinatorCore,
-  type CoreCounts,
-  type CoreOptions,
-  type JobFailure,
-  type MapInput,
-  type Phase,
-  type TaskStatus,
-} from './coordinator-core.js';
+export type { JobFailure, MapInput, Phase } from './coordinator-core.js';
 export {
   AppError,
   AppLoadError,
+  CoordinatorClosedError,
   CoordinatorUnreachableError,
-  describeError,
   InputReadError,
   IntermediateError,
   JobFailedError,
@@ -26,31 +19,9 @@ export {
   UnknownTaskError,
   UsageError,
 } from './errors.js';
-export { intermediateName, listOutputs, outputName, writeFileAtomic } from './files.js';
-export { bucketOf, ihash } from './hash.js';
-export { decodeRecordsInto, encodeRecords } from './intermediate.js';
-export { checkInputs, type JobResult, type JobSummary, type ProgressSnapshot } from './job.js';
-export { MapOutput } from './map-output.js';
-export { formatSummary, renderProgress, summaryRecord } from './progress.js';
-export {
-  COORDINATOR_SERVICE,
-  type MapAssignment,
-  Method,
-  PROTOCOL_VERSION,
-  type ReduceAssignment,
-  type ReportDoneArgs,
-  type ReportFailedArgs,
-  type ReportReply,
-  type RequestTaskArgs,
-  type TaskKind,
-  type TaskReply,
-} from './protocol.js';
+export type { JobResult, JobSummary, ProgressSnapshot } from './job.js';
+export { asApp, type LoadedApp, loadApp } from './load-app.js';
+export type { TaskKind } from './protocol.js';
 export { runSequential, type SequentialOptions, type SequentialResult } from './sequential.js';
-export {
-  type MapTaskSpec,
-  type ReduceTaskSpec,
-  runMapTask,
-  runReduceTask,
-  type TaskStats,
-} from './tasks.js';
+export type { TaskStats } from './tasks.js';
 export { runWorker, type WorkerEvent, type WorkerExit, type WorkerOptions } from './worker.js';

@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CoreCounts, JobFailure, MapInput } from './coordinator-core.js';
-import { describeError, InputReadError, type JobFailedError } from './errors.js';
+import { describeError, InputReadError, JobFailedError } from './errors.js';
+import { outputName } from './files.js';
 
 /** What the coordinator reports: progress while the job runs, a result when it is over. */
 
@@ -62,5 +63,32 @@ export async function checkInputs(files: readonly string[], baseDir: string): Pr
       }
       return { filename, path, bytes: Number(info.size) };
     }),
+  );
+}
+
+/** The summary of a job that is over, from the coordinator's last snapshot. */
+export function summarize(p: ProgressSnapshot, nReduce: number, dir: string): JobSummary {
+  const seconds = p.elapsedMs / 1000;
+  return {
+    files: p.files,
+    bytes: p.bytes,
+    nReduce,
+    elapsedMs: p.elapsedMs,
+    mbPerSec: seconds > 0 ? p.bytesMapped / 1048576 / seconds : 0,
+    reassigned: p.reassigned,
+    failedAttempts: p.failedAttempts,
+    duplicates: p.duplicates,
+    workersSeen: p.workersSeen,
+    dir,
+    outputs: Array.from({ length: nReduce }, (_, y) => join(dir, outputName(y))),
+  };
+}
+
+/** The error a failed job reports: which task, how often, and its last error. */
+export function jobFailedError(failure: JobFailure, maxTaskFailures: number): JobFailedError {
+  const where = failure.filename === undefined ? '' : ` (${failure.filename})`;
+  return new JobFailedError(
+    `${failure.kind} task ${failure.taskId}${where} failed ${maxTaskFailures} times; ` +
+      `last error from worker ${failure.workerId}: ${failure.code}: ${failure.message}`,
   );
 }

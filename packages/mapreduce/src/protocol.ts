@@ -1,3 +1,4 @@
+import { isNonNegativeInteger, isPositiveInteger, isRecord } from '@flotilla/transport';
 import type { TaskStats } from './tasks.js';
 
 /**
@@ -83,12 +84,8 @@ export interface ReportReply {
 const MAX_ID_LENGTH = 256;
 const MAX_MESSAGE_LENGTH = 4096;
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-function isCount(x: unknown): x is number {
-  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+function isTaskKind(x: unknown): x is TaskKind {
+  return x === 'map' || x === 'reduce';
 }
 
 function isWorkerId(x: unknown): x is string {
@@ -104,20 +101,19 @@ function isTaskRef(x: unknown): x is TaskRef {
     isRecord(x) &&
     x.protocol === PROTOCOL_VERSION &&
     isWorkerId(x.workerId) &&
-    (x.kind === 'map' || x.kind === 'reduce') &&
-    isCount(x.taskId) &&
-    isCount(x.attempt) &&
-    x.attempt >= 1
+    isTaskKind(x.kind) &&
+    isNonNegativeInteger(x.taskId) &&
+    isPositiveInteger(x.attempt)
   );
 }
 
 export function isTaskStats(x: unknown): x is TaskStats {
   return (
     isRecord(x) &&
-    isCount(x.inputBytes) &&
-    isCount(x.records) &&
-    isCount(x.keys) &&
-    isCount(x.outputBytes)
+    isNonNegativeInteger(x.inputBytes) &&
+    isNonNegativeInteger(x.records) &&
+    isNonNegativeInteger(x.keys) &&
+    isNonNegativeInteger(x.outputBytes)
   );
 }
 
@@ -147,18 +143,21 @@ export function isTaskReply(x: unknown): x is TaskReply {
       return x.reason === 'done' || x.reason === 'failed';
     case 'map':
       return (
-        isCount(x.taskId) &&
-        isCount(x.attempt) &&
+        isNonNegativeInteger(x.taskId) &&
+        isNonNegativeInteger(x.attempt) &&
         typeof x.filename === 'string' &&
         typeof x.path === 'string' &&
-        isCount(x.nReduce) &&
-        x.nReduce >= 1 &&
+        isPositiveInteger(x.nReduce) &&
         typeof x.dir === 'string'
       );
     case 'reduce':
       return (
-        isCount(x.taskId) && isCount(x.attempt) && isCount(x.nMap) && typeof x.dir === 'string'
+        isNonNegativeInteger(x.taskId) &&
+        isNonNegativeInteger(x.attempt) &&
+        isNonNegativeInteger(x.nMap) &&
+        typeof x.dir === 'string'
       );
+    // `kind` is unchecked wire input, not a union: anything else is not a reply.
     default:
       return false;
   }

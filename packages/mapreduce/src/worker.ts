@@ -3,9 +3,12 @@ import {
   type CallResult,
   type Clock,
   type Logger,
+  type NoReplyCode,
+  noReplyKind,
   realClock,
   silentLogger,
   sleep,
+  type TimerHandle,
   WsClient,
 } from '@flotilla/transport';
 import type { App } from './app.js';
@@ -205,7 +208,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerExit> {
 }
 
 async function connect(client: WsClient, clock: Clock, timeoutMs: number): Promise<void> {
-  let timer: unknown;
+  let timer: TimerHandle;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = clock.setTimeout(() => resolve('timeout'), timeoutMs);
   });
@@ -226,13 +229,12 @@ async function connect(client: WsClient, clock: Clock, timeoutMs: number): Promi
   );
 }
 
-function isNetworkFailure(code: string): boolean {
-  return (
-    code === 'UNREACHABLE' ||
-    code === 'TIMEOUT' ||
-    code === 'CONNECTION_LOST' ||
-    code === 'CLOSED' ||
-    code === 'OVERLOADED' ||
-    code === 'DROPPED'
-  );
+/**
+ * The outcomes that say nothing about the coordinator's answer, only that there was none:
+ * transport's `lost` and `unavailable` (retried until `goneAfterMs`) and `closed` (the client
+ * is closed: the coordinator counts as gone). `refused` is a wrong token or a coordinator
+ * speaking another protocol, which no retry fixes.
+ */
+export function isNetworkFailure(code: NoReplyCode): boolean {
+  return noReplyKind(code) !== 'refused';
 }

@@ -3,17 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type App,
-  AppLoadError,
-  forEachWord,
-  indexer,
-  loadApp,
-  runMapTask,
-  runReduceTask,
-  runSequential,
-  wc,
-} from '../src/index.js';
+import { forEachWord } from '../src/apps/words.js';
+import { type App, AppLoadError, indexer, loadApp, runSequential, wc } from '../src/index.js';
+import { runMapTask, runReduceTask } from '../src/tasks.js';
 import { APPS_DIR } from './support/procs.js';
 
 const words = (text: string): string[] => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Assignment, CoordinatorCore, type MapInput, UnknownTaskError } from '../src/index.js';
+import { type Assignment, CoordinatorCore, type MapInput } from '../src/coordinator-core.js';
+import { UnknownTaskError } from '../src/index.js';
 
 const STATS = { inputBytes: 10, records: 2, keys: 2, outputBytes: 20 };
 const inputs = (n: number): MapInput[] =>

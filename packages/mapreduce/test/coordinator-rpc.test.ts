@@ -1,6 +1,7 @@
 import { silentLogger, WsClient } from '@flotilla/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Coordinator, Method, PROTOCOL_VERSION } from '../src/index.js';
+import { Coordinator } from '../src/index.js';
+import { Method, PROTOCOL_VERSION } from '../src/protocol.js';
 
 /** Bad input on the wire gets a typed answer, and the coordinator keeps serving everyone. */
 

@@ -1,13 +1,7 @@
 import { VirtualClock } from '@flotilla/transport';
 import { describe, expect, it } from 'vitest';
-import {
-  Coordinator,
-  type JobResult,
-  type MapInput,
-  PROTOCOL_VERSION,
-  type ReportReply,
-  type TaskReply,
-} from '../src/index.js';
+import { Coordinator, type JobResult, type MapInput } from '../src/index.js';
+import { PROTOCOL_VERSION, type ReportReply, type TaskReply } from '../src/protocol.js';
 
 /**
  * The Coordinator driver (deadline timer, long polls, the end of the job) in virtual time:

@@ -1,15 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  AppError,
-  bucketOf,
-  decodeRecordsInto,
-  encodeRecords,
-  IntermediateError,
-  ihash,
-  MapOutput,
-  wc,
-} from '../src/index.js';
+import { bucketOf, ihash } from '../src/hash.js';
+import { AppError, IntermediateError, wc } from '../src/index.js';
+import { decodeRecordsInto, encodeRecords } from '../src/intermediate.js';
+import { MapOutput } from '../src/map-output.js';
 
 /** Any UTF-16 string, lone surrogates included. */
 const anyString = fc.string({

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCli } from '../src/cli-args.js';
-import {
-  formatSummary,
-  JobFailedError,
-  type JobResult,
-  renderProgress,
-  summaryRecord,
-} from '../src/index.js';
+import { JobFailedError, type JobResult } from '../src/index.js';
+import { formatSummary, renderProgress, summaryRecord } from '../src/progress.js';
 
 const snapshot = {
   phase: 'reduce' as const,

@@ -1,17 +1,18 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { realClock, silentLogger } from '@flotilla/transport';
+import { type NoReplyCode, realClock, silentLogger } from '@flotilla/transport';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listOutputs } from '../src/files.js';
 import {
   asApp,
   Coordinator,
   CoordinatorUnreachableError,
-  listOutputs,
   runSequential,
   runWorker,
   wc,
 } from '../src/index.js';
+import { isNetworkFailure } from '../src/worker.js';
 
 /** The worker loop in this process against a real coordinator over WebSocket. */
 
@@ -134,5 +135,26 @@ describe('runWorker', () => {
     await expect(
       runWorker({ url, app: wc, authToken: 'wrong', connectTimeoutMs: 2000 }),
     ).rejects.toThrow(/cannot reach the coordinator/);
+  });
+
+  it('retries after exactly the no-reply codes it always has: every one but the refusals', () => {
+    // `satisfies` makes this list every code transport has, so a new one must be decided here.
+    const retried = {
+      DROPPED: true,
+      UNREACHABLE: true,
+      TIMEOUT: true,
+      CONNECTION_LOST: true,
+      CLOSED: true,
+      OVERLOADED: true,
+      AUTH_FAILED: false,
+      UNKNOWN_METHOD: false,
+      BAD_ARGUMENTS: false,
+      HANDLER_ERROR: false,
+      REPLY_TOO_LARGE: false,
+      BAD_FRAME: false,
+    } satisfies Record<NoReplyCode, boolean>;
+    for (const [code, expected] of Object.entries(retried)) {
+      expect(isNetworkFailure(code as NoReplyCode), code).toBe(expected);
+    }
   });
 });
