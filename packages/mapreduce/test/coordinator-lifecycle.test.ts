@@ -1,7 +1,8 @@
-import { silentLogger, VirtualClock, WsClient } from '@flotilla/transport';
+import { silentLogger, WsClient } from '@flotilla/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Coordinator, CoordinatorClosedError, type MapInput } from '../src/index.js';
-import { Method, PROTOCOL_VERSION, type ReportReply, type TaskReply } from '../src/protocol.js';
+import { Coordinator, CoordinatorClosedError } from '../src/index.js';
+import { Method, PROTOCOL_VERSION } from '../src/protocol.js';
+import { inputs, virtualCoordinator } from './support/virtual-coordinator.js';
 
 /**
  * The lifecycle of docs/DESIGN.md: `close` is idempotent, refuses new work at once, settles
@@ -9,43 +10,14 @@ import { Method, PROTOCOL_VERSION, type ReportReply, type TaskReply } from '../s
  * the server and its connections). Virtual time where no socket is involved.
  */
 
-const STATS = { inputBytes: 100, records: 5, keys: 5, outputBytes: 50 };
-const inputs: MapInput[] = [
-  { filename: 'a.txt', path: '/in/a.txt', bytes: 100 },
-  { filename: 'b.txt', path: '/in/b.txt', bytes: 100 },
-];
-
-type Handler = (args: unknown, context: { peer: string }) => unknown;
-
 function harness() {
-  const clock = new VirtualClock();
-  const coordinator = new Coordinator(inputs, {
-    nReduce: 1,
-    dir: '/out',
-    clock,
-    taskTimeoutMs: 10_000,
-    longPollMs: 60_000,
-  });
-  const invoke = (method: string, args: unknown): unknown =>
-    (coordinator.service[method] as unknown as Handler)(args, { peer: 'test' });
-  const request = (workerId: string) =>
-    Promise.resolve(
-      invoke('requestTask', { protocol: PROTOCOL_VERSION, workerId }),
-    ) as Promise<TaskReply>;
+  const { clock, coordinator, request, report: reportAs } = virtualCoordinator();
   const report = (
     method: 'reportDone' | 'reportFailed',
     taskId: number,
     attempt: number,
     kind: 'map' | 'reduce' = 'map',
-  ) =>
-    invoke(method, {
-      protocol: PROTOCOL_VERSION,
-      workerId: 'A',
-      kind,
-      taskId,
-      attempt,
-      ...(method === 'reportDone' ? { stats: STATS } : { error: { code: 'E', message: 'm' } }),
-    }) as ReportReply;
+  ) => reportAs(method, 'A', kind, taskId, attempt);
   return { clock, coordinator, request, report };
 }
 

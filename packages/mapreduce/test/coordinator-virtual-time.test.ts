@@ -1,45 +1,17 @@
-import { VirtualClock } from '@flotilla/transport';
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type JobResult, type MapInput } from '../src/index.js';
-import { PROTOCOL_VERSION, type ReportReply, type TaskReply } from '../src/protocol.js';
+import type { JobResult } from '../src/index.js';
+import { PROTOCOL_VERSION } from '../src/protocol.js';
+import { virtualCoordinator } from './support/virtual-coordinator.js';
 
 /**
  * The Coordinator driver (deadline timer, long polls, the end of the job) in virtual time:
  * its handlers are called directly, the clock moves only when told.
  */
 
-const STATS = { inputBytes: 100, records: 5, keys: 5, outputBytes: 50 };
-const inputs: MapInput[] = [
-  { filename: 'a.txt', path: '/in/a.txt', bytes: 100 },
-  { filename: 'b.txt', path: '/in/b.txt', bytes: 100 },
-];
-
-type Handler = (args: unknown, context: { peer: string }) => unknown;
-
 function harness(options: { longPollMs?: number } = {}) {
-  const clock = new VirtualClock();
-  const coordinator = new Coordinator(inputs, {
-    nReduce: 1,
-    dir: '/out',
-    clock,
-    taskTimeoutMs: 10_000,
-    longPollMs: options.longPollMs ?? 60_000,
-  });
-  const invoke = (method: string, args: unknown): unknown =>
-    (coordinator.service[method] as unknown as Handler)(args, { peer: 'test' });
-  const request = (workerId: string) =>
-    Promise.resolve(
-      invoke('requestTask', { protocol: PROTOCOL_VERSION, workerId }),
-    ) as Promise<TaskReply>;
+  const { clock, coordinator, request, report } = virtualCoordinator(options);
   const done = (workerId: string, kind: 'map' | 'reduce', taskId: number, attempt: number) =>
-    invoke('reportDone', {
-      protocol: PROTOCOL_VERSION,
-      workerId,
-      kind,
-      taskId,
-      attempt,
-      stats: STATS,
-    }) as ReportReply;
+    report('reportDone', workerId, kind, taskId, attempt);
   return { clock, coordinator, request, done };
 }
 
@@ -132,9 +104,7 @@ describe('Coordinator in virtual time', () => {
   });
 
   it('a task failing 3 times fails the job with a typed error', async () => {
-    const { coordinator } = harness();
-    const invoke = (method: string, args: unknown) =>
-      (coordinator.service[method] as unknown as Handler)(args, { peer: 'test' });
+    const { coordinator, invoke } = virtualCoordinator();
     for (let attempt = 1; attempt <= 3; attempt++) {
       await invoke('requestTask', { protocol: PROTOCOL_VERSION, workerId: 'A' });
       invoke('reportFailed', {
