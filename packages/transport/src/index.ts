@@ -61,6 +61,7 @@ export {
   DEFAULT_RECONNECT_MAX_DELAY_MS,
 } from './ws/defaults.js';
 export { CloseCode, PROTOCOL_VERSION } from './ws/frames.js';
+export { PEER_CALL_TIMEOUT_MS, PEER_RECONNECT, peerClient } from './ws/peer-client.js';
 export {
   type ReconnectOptions,
   WsClient,
