@@ -18,11 +18,11 @@ import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { FilePersister, RaftNode } from '@flotilla/raft';
 import {
+  peerClient,
   RpcServer,
   realClock,
   systemRandom,
   validated,
-  WsClient,
   WsServer,
 } from '@flotilla/transport';
 
@@ -90,8 +90,10 @@ function applyCommand(command) {
 }
 
 function onApply(msg) {
-  if (msg.type !== 'command') return; // this demo never snapshots
-  applyCommand(msg.command);
+  if (msg.type === 'snapshot') return; // this demo never snapshots
+  // A new leader's no-op changes no counter, but it is applied: reads wait for it, and a
+  // proposal waiting on this index learns that another term's entry took it.
+  if (msg.type === 'command') applyCommand(msg.command);
   lastApplied = msg.index;
   const waiting = indexWaiters.get(msg.index);
   if (waiting !== undefined) {
@@ -145,17 +147,10 @@ const persister = await FilePersister.open(dataDir).catch((err) => {
   process.exit(2);
 });
 // peers[me] is never called (the node sends nothing to itself and refuses RPCs that claim to
-// come from itself), so our own entry is null.
+// come from itself), so our own entry is null. peerClient reconnects within ~100 ms (one
+// heartbeat) of a restarted peer listening again, and times calls out after 1 s.
 const clients = peerUrls.map((url, j) =>
-  j === me
-    ? null
-    : new WsClient({
-        url,
-        authToken,
-        callTimeoutMs: 1000,
-        reconnect: { initialDelayMs: 25, maxDelayMs: 250 },
-        logger,
-      }),
+  j === me ? null : peerClient(url, { authToken, logger }),
 );
 const node = await RaftNode.create({
   me,
@@ -165,10 +160,11 @@ const node = await RaftNode.create({
   random: systemRandom,
   onApply,
   logger,
-  // A failed write or fsync stops the node (the disk's state is unknown): exit, and let the
-  // supervisor restart this server from its data dir.
+  // A failed write or fsync (the disk's state is unknown) or a throwing onApply (the counters
+  // may be half-updated; ERR_APPLY_LISTENER) stops the node: exit, and let the supervisor
+  // restart this server from its data dir.
   onFatal: (err) => {
-    say(`raft node stopped (persist failed: ${err?.message ?? err}); exiting`);
+    say(`raft node stopped (${err?.code ?? 'persist failed'}: ${err?.message ?? err}); exiting`);
     process.exit(1);
   },
 });

@@ -44,10 +44,59 @@ export class BadMessageError extends RaftError {
   }
 }
 
-/** Options that cannot work (a bad peer list, a non-positive tick). */
+/**
+ * Options that cannot work: a bad peer list, a non-positive tick, a FilePersister option out of
+ * range (checked before anything touches the disk).
+ */
 export class RaftConfigError extends RaftError {
-  constructor(message: string) {
+  /** The option at fault, when the error is about one option (e.g. `compactRatio`). */
+  readonly option: string | undefined;
+
+  constructor(message: string, option?: string) {
     super('ERR_RAFT_CONFIG', message);
+    this.option = option;
+  }
+}
+
+/**
+ * An apply listener (`onApply`) threw. The node stops (it is passed to `onFatal`): the service
+ * may have applied part of the message, so carrying on could make this replica's state differ
+ * from the others'. `index` is the message's log index, `cause` what the listener threw.
+ */
+export class ApplyListenerError extends RaftError {
+  readonly index: number;
+
+  constructor(index: number, cause: unknown) {
+    super('ERR_APPLY_LISTENER', `an apply listener threw at index ${index}: ${String(cause)}`, {
+      cause,
+    });
+    this.index = index;
+  }
+}
+
+/**
+ * A state-change listener (`onStateChange`) threw. Reported through the node's logger (as
+ * `err`); the node keeps running, since the listener only observed volatile state.
+ */
+export class StateListenerError extends RaftError {
+  constructor(cause: unknown) {
+    super('ERR_STATE_LISTENER', `a state-change listener threw: ${String(cause)}`, { cause });
+  }
+}
+
+/**
+ * The core was fed input that breaks one of Raft's invariants, such as an AppendEntries that
+ * would replace an entry it knows is committed. That cannot happen between correct servers
+ * (Leader Completeness), so this server's state or a peer's is broken and nothing it does next
+ * can be trusted: the core stops (etcd-io/raft panics), its `ready()` throws this error, and
+ * a node stops and passes it to `onFatal`. `invariant` names the rule that was broken.
+ */
+export class InvariantViolationError extends RaftError {
+  readonly invariant: 'committed-entry-truncated';
+
+  constructor(invariant: InvariantViolationError['invariant'], message: string) {
+    super('ERR_INVARIANT_VIOLATION', message);
+    this.invariant = invariant;
   }
 }
 
@@ -114,12 +163,28 @@ export class InvalidUpdateError extends RaftError {
   }
 }
 
-/** The directory is already open by another persister in this process. */
+/**
+ * The directory is held by another FilePersister: one in this process, or the process `pid`
+ * (on `host`) that its lock (`raft.lock`) names and that is still alive or cannot be checked.
+ */
 export class PersisterLockedError extends RaftError {
   readonly path: string;
+  /** The holder's process id, when known. */
+  readonly pid: number | undefined;
+  /** The holder's host name, when its lock records one. */
+  readonly host: string | undefined;
 
-  constructor(path: string) {
-    super('ERR_PERSISTER_LOCKED', `${path} is already open by another FilePersister`);
+  constructor(
+    path: string,
+    detail?: string,
+    holder?: { readonly pid?: number | undefined; readonly host?: string | undefined },
+  ) {
+    super(
+      'ERR_PERSISTER_LOCKED',
+      `${path} is already open by another FilePersister${detail === undefined ? '' : `: ${detail}`}`,
+    );
     this.path = path;
+    this.pid = holder?.pid;
+    this.host = holder?.host;
   }
 }

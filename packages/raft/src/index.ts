@@ -14,10 +14,12 @@ export { RaftCore, type RaftCoreConfig, type Role } from './core/raft.js';
 export type { ApplyMsg, OutgoingReply, OutgoingRequest, ReadOutcome, Ready } from './core/ready.js';
 export type { RaftClientEnd, RaftClock, RaftLogger, RaftRandom } from './env.js';
 export {
+  ApplyListenerError,
   BadMessageError,
   CorruptStateError,
   type CorruptStateReason,
   InvalidUpdateError,
+  InvariantViolationError,
   LeaderNotReadyError,
   NodeKilledError,
   NotLeaderError,
@@ -26,6 +28,7 @@ export {
   PersisterLockedError,
   RaftConfigError,
   RaftError,
+  StateListenerError,
 } from './errors.js';
 export { RaftNode, type RaftNodeOptions, type RaftNodeState, type RaftService } from './node.js';
 export { FilePersister, type FilePersisterOptions } from './persister/file-persister.js';

@@ -1,16 +1,17 @@
+import { ApplyDelivery } from './apply-delivery.js';
 import type { RaftMethod, RaftReplies } from './core/messages.js';
 import { RaftCore, type Role } from './core/raft.js';
 import type { ApplyMsg, OutgoingRequest, Ready } from './core/ready.js';
 import { isArgs, isReply } from './core/validate.js';
 import type { RaftClientEnd, RaftClock, RaftLogger, RaftRandom } from './env.js';
-import {
-  BadMessageError,
-  LeaderNotReadyError,
-  NodeKilledError,
-  NotLeaderError,
-  RaftConfigError,
-} from './errors.js';
+import { BadMessageError, NodeKilledError } from './errors.js';
+import { nodeConfig } from './node-config.js';
+import { NodeFailures } from './node-failures.js';
+import { settleRead, type Waiter } from './node-reads.js';
 import type { PersistedState, Persister } from './persister/persister.js';
+import { type RaftNodeState, StateChanges } from './state-changes.js';
+
+export type { RaftNodeState } from './state-changes.js';
 
 export interface RaftNodeOptions {
   /** This server's index in `peers`. */
@@ -20,7 +21,10 @@ export interface RaftNodeOptions {
   readonly persister: Persister;
   readonly clock: RaftClock;
   readonly random: RaftRandom;
-  /** Called for each applied message, in log order, exactly once per incarnation. */
+  /**
+   * Called for each applied message, in log order, exactly once per incarnation; the first is
+   * the persisted snapshot, if there is one. Same as `node.onApply` right after `create`.
+   */
   readonly onApply?: (msg: ApplyMsg) => void;
   /** Length of one tick (default 50 ms). */
   readonly tickMs?: number;
@@ -36,19 +40,26 @@ export interface RaftNodeOptions {
   readonly checkQuorum?: boolean;
   /** Pre-vote before raising the term, so a rejoining server cannot depose a live leader (default true). */
   readonly preVote?: boolean;
+  /**
+   * A new leader appends a no-op entry of its term, applied as `{ type: 'noop' }` (default
+   * true): what its predecessors left uncommitted commits without a new proposal, and reads
+   * are served as soon as it commits.
+   */
+  readonly noopOnElection?: boolean;
+  /**
+   * Largest InstallSnapshot chunk in bytes (default 1 MiB): snapshots travel in chunks, so keep
+   * it well under the transport's frame limit.
+   */
+  readonly snapshotChunkBytes?: number;
   readonly logger?: RaftLogger;
   /**
-   * Called once if the node stops on its own because persisting failed (a failed write or
-   * fsync cannot be retried safely). The node is killed by then; restart it from disk.
+   * Called once if the node stops on its own; it is killed by then: restart it from disk. The
+   * cause is what the persister's save threw or rejected with (a failed write or fsync cannot
+   * be retried safely), an `ApplyListenerError` (an apply listener threw) or the core's
+   * `InvariantViolationError`. Not called for a save that fails after `close()` (that is
+   * logged): nothing stopped on its own then. See node-failures.ts.
    */
   readonly onFatal?: (err: unknown) => void;
-}
-
-/** What a node knows of its place in the cluster; see `RaftNode.onStateChange`. */
-export interface RaftNodeState {
-  readonly term: number;
-  readonly role: Role;
-  readonly leaderId: number | null;
 }
 
 /** A type (not an interface) so it fits index-signature service maps such as transport's `ServiceMethods`. */
@@ -57,11 +68,6 @@ export type RaftService = {
   readonly AppendEntries: (args: unknown) => Promise<RaftReplies['AppendEntries']>;
   readonly InstallSnapshot: (args: unknown) => Promise<RaftReplies['InstallSnapshot']>;
 };
-
-interface Waiter<T> {
-  resolve(value: T): void;
-  reject(err: Error): void;
-}
 
 /**
  * A Raft server: the pure `RaftCore` plus the driver around it — a tick timer on the injected
@@ -78,9 +84,9 @@ export class RaftNode {
   readonly service: RaftService;
   readonly #core: RaftCore;
   readonly #options: RaftNodeOptions;
-  readonly #listeners = new Set<(msg: ApplyMsg) => void>();
-  readonly #stateListeners = new Set<(state: RaftNodeState) => void>();
-  #lastState: RaftNodeState;
+  readonly #applies: ApplyDelivery;
+  readonly #states: StateChanges;
+  readonly #failures: NodeFailures;
   readonly #pendingReplies = new Map<number, Waiter<RaftReplies[RaftMethod]>>();
   readonly #pendingReads = new Map<number, Waiter<number>>();
   #nextId = 1;
@@ -93,31 +99,27 @@ export class RaftNode {
   /** The latest Ready loop; `close()` waits for it, since it may be waiting on a persist. */
   #loop: Promise<void> = Promise.resolve();
 
-  private constructor(options: RaftNodeOptions, state: PersistedState | undefined) {
-    const n = options.peers.length;
-    if (!(Number.isInteger(options.me) && options.me >= 0 && options.me < n)) {
-      throw new RaftConfigError(`me (${options.me}) must index peers (length ${n})`);
-    }
-    const tickMs = options.tickMs ?? 50;
-    if (!(tickMs > 0)) throw new RaftConfigError('tickMs must be positive');
+  private constructor(
+    options: RaftNodeOptions,
+    config: ReturnType<typeof nodeConfig>,
+    state: PersistedState | undefined,
+  ) {
+    const { tickMs } = config;
     this.me = options.me;
     this.#options = options;
-    this.#core = new RaftCore(
-      {
-        me: options.me,
-        peerCount: n,
-        electionTicks: options.electionTicks ?? 10,
-        heartbeatTicks: options.heartbeatTicks ?? 2,
-        maxEntriesPerAppend: options.maxEntriesPerAppend ?? 512,
-        maxInflightAppends: options.maxInflightAppends ?? 16,
-        checkQuorum: options.checkQuorum ?? true,
-        preVote: options.preVote ?? true,
-        random: options.random,
-      },
-      state,
+    this.#core = new RaftCore(config.core, state);
+    this.#failures = new NodeFailures(this, options.logger, options.onFatal);
+    this.#applies = new ApplyDelivery((err) => this.#failures.applyListenerFailed(err));
+    // The service restores from the apply stream alone, never from the persister.
+    const snapshot = state?.snapshot;
+    if (snapshot !== undefined && snapshot.index > 0) {
+      const { index, term, data } = snapshot;
+      this.#applies.deliver([{ type: 'snapshot', index, term, snapshot: data }]);
+    }
+    if (options.onApply) this.#applies.subscribe(options.onApply);
+    this.#states = new StateChanges(this.#state(), (err) =>
+      this.#failures.stateListenerFailed(err),
     );
-    if (options.onApply) this.#listeners.add(options.onApply);
-    this.#lastState = this.#state();
     this.service = {
       RequestVote: (args) => this.#handle('RequestVote', args),
       AppendEntries: (args) => this.#handle('AppendEntries', args),
@@ -132,9 +134,11 @@ export class RaftNode {
     this.#tickTimer = options.clock.setTimeout(tick, tickMs);
   }
 
-  /** Loads the persister's state and starts the node. */
+  /** Checks every option (RaftConfigError), loads the persister's state and starts the node. */
   static async create(options: RaftNodeOptions): Promise<RaftNode> {
-    return new RaftNode(options, await options.persister.load());
+    // Every option is checked before the persister is touched (RaftConfigError names it).
+    const config = nodeConfig(options);
+    return new RaftNode(options, config, await options.persister.load());
   }
 
   /**
@@ -186,16 +190,21 @@ export class RaftNode {
     });
   }
 
-  /** Subscribes to applied messages; returns the unsubscribe function. */
+  /**
+   * Subscribes to applied messages; returns the unsubscribe function. Messages applied before
+   * the first subscription (the restart snapshot above all) wait for it: see apply-delivery.ts.
+   * A listener that throws stops the node (`onFatal` gets an `ApplyListenerError`).
+   */
   onApply(listener: (msg: ApplyMsg) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#applies.subscribe(listener);
   }
 
-  /** Subscribes to changes of term, role or known leader; returns the unsubscribe function. */
+  /**
+   * Subscribes to changes of term, role or known leader; returns the unsubscribe function. A
+   * listener that throws is logged (`StateListenerError`); the node keeps running.
+   */
   onStateChange(listener: (state: RaftNodeState) => void): () => void {
-    this.#stateListeners.add(listener);
-    return () => this.#stateListeners.delete(listener);
+    return this.#states.subscribe(listener);
   }
 
   /**
@@ -208,7 +217,7 @@ export class RaftNode {
   close(): Promise<void> {
     if (this.#closing === undefined) {
       this.#stop();
-      // The loop never rejects unless onFatal throws; close() must not.
+      // The loop does not reject, and close() must not, whatever happens.
       this.#closing = this.#loop.then(
         () => {},
         () => {},
@@ -222,7 +231,7 @@ export class RaftNode {
     void this.close();
   }
 
-  /** Whether `close()` (or `kill()`) was called, or the node stopped because persisting failed. */
+  /** Whether `close()` (or `kill()`) was called, or the node stopped on its own (see `onFatal`). */
   get killed(): boolean {
     return this.#killed;
   }
@@ -235,8 +244,8 @@ export class RaftNode {
     for (const waiter of this.#pendingReads.values()) waiter.reject(err);
     this.#pendingReplies.clear();
     this.#pendingReads.clear();
-    this.#listeners.clear();
-    this.#stateListeners.clear();
+    this.#applies.stop();
+    this.#states.clear();
   }
 
   #handle<M extends RaftMethod>(method: M, args: unknown): Promise<RaftReplies[M]> {
@@ -270,13 +279,10 @@ export class RaftNode {
   }
 
   /**
-   * The Ready loop: persist, then send and reply, then apply, then advance.
-   *
-   * One exception to "persist first": a leader's AppendEntries and InstallSnapshot leave before
-   * its own write, so the leader's fsync and its followers' overlap (thesis §10.2.1). That is
-   * safe because the core counts the leader's own log toward commitment only once persisted,
-   * and nothing such a request carries depends on unpersisted term or vote (a term change in
-   * the same Ready keeps everything waiting).
+   * The Ready loop: send what the core says may leave before the persist
+   * (`requestsBeforePersist`: a leader's AppendEntries and InstallSnapshot, so its fsync and
+   * its followers' overlap; core/ready.ts `splitRequests` says why that is safe), persist,
+   * then send and reply the rest, then apply, then advance.
    *
    * Only `#kick` starts it, and only while no loop runs: `#running` is set before the first
    * await, so there is never more than one loop.
@@ -286,75 +292,40 @@ export class RaftNode {
     try {
       while (!this.#killed && this.#core.hasReady()) {
         const ready = this.#core.ready();
-        const appendsFirst = ready.persist !== undefined && ready.persist.hardState === undefined;
-        if (appendsFirst) {
-          for (const request of ready.requests)
-            if (request.method !== 'RequestVote') this.#send(request);
-        }
+        for (const request of ready.requestsBeforePersist) this.#send(request);
         if (ready.persist !== undefined) {
           const saving = this.#options.persister.save(ready.persist);
           if (saving !== undefined) await saving;
           if (this.#killed) return;
         }
-        this.#deliver(ready, appendsFirst);
+        if (!this.#deliver(ready)) return;
         this.#core.advance(ready);
         this.#emitStateChange();
       }
       this.#emitStateChange();
     } catch (err) {
-      this.#options.logger?.warn(
-        { me: this.me, error: String(err) },
-        'raft: persist failed; stopping node',
-      );
-      this.kill();
-      this.#options.onFatal?.(err);
+      // The save's failure, or the InvariantViolationError that stopped the core (ready()
+      // throws it): listeners' exceptions are caught where they are called.
+      this.#failures.loopFailed(err);
     } finally {
       this.#running = false;
     }
   }
 
-  #deliver(ready: Ready, appendsSent: boolean): void {
+  /** Carries out a persisted Ready; false if the node stopped meanwhile (an apply listener threw). */
+  #deliver(ready: Ready): boolean {
     for (const { requestId, reply } of ready.replies) {
       this.#pendingReplies.get(requestId)?.resolve(reply);
       this.#pendingReplies.delete(requestId);
     }
-    for (const request of ready.requests) {
-      if (!appendsSent || request.method === 'RequestVote') this.#send(request);
-    }
-    for (const msg of ready.apply) {
-      for (const listener of this.#listeners) {
-        if (this.#killed) return;
-        try {
-          listener(msg);
-        } catch (err) {
-          this.#options.logger?.warn(
-            { me: this.me, index: msg.index, error: String(err) },
-            'raft: apply listener threw',
-          );
-        }
-      }
-    }
+    for (const request of ready.requests) this.#send(request);
+    if (!this.#applies.deliver(ready.apply) || this.#killed) return false;
     for (const read of ready.reads) {
       const waiter = this.#pendingReads.get(read.id);
       this.#pendingReads.delete(read.id);
-      if (waiter === undefined) continue;
-      if (read.ok) {
-        waiter.resolve(read.index);
-        continue;
-      }
-      switch (read.reason) {
-        case 'not-ready':
-          waiter.reject(new LeaderNotReadyError());
-          break;
-        case 'not-leader':
-          waiter.reject(new NotLeaderError(this.#core.leaderId));
-          break;
-        default: {
-          const unreachable: never = read.reason;
-          throw new TypeError(`unknown read outcome ${String(unreachable)}`);
-        }
-      }
+      if (waiter !== undefined) settleRead(waiter, read, this.#core.leaderId);
     }
+    return true;
   }
 
   #state(): RaftNodeState {
@@ -362,13 +333,7 @@ export class RaftNode {
   }
 
   #emitStateChange(): void {
-    const state = this.#state();
-    const last = this.#lastState;
-    if (state.term === last.term && state.role === last.role && state.leaderId === last.leaderId) {
-      return;
-    }
-    this.#lastState = state;
-    for (const listener of this.#stateListeners) listener(state);
+    this.#states.emit(this.#state());
   }
 
   #send(request: OutgoingRequest): void {

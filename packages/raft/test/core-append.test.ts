@@ -15,6 +15,7 @@ import { CoreNet } from './support/core-net.js';
 import { durableView } from './support/core-net-checks.js';
 import {
   ackProbe,
+  allRequests,
   cycle,
   dataAppends,
   deliver,
@@ -259,7 +260,7 @@ describe('RaftCore leader fast backup (§5.3, conflictTerm/conflictIndex)', () =
     ackProbe(leader, lead, 1);
     const stale = { ...probe, args: { ...probe.args, prevLogIndex: 3, prevLogTerm: 1 } };
     leader.stepResponse(stale, reject(2, 0, 2));
-    expect(cycle(leader).requests).toEqual([]);
+    expect(allRequests(cycle(leader))).toEqual([]);
     // Still replicating: a proposal streams at once from matchIndex.
     leader.propose('x');
     const [append] = dataAppends(cycle(leader), 1);

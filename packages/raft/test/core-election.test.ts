@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { RaftCore } from '../src/core/raft.js';
 import { coreConfig, ELECTION_TICKS, fixedRandom, newCore } from './support/core-config.js';
-import { appendArgs, ok, snapshotArgs, stateOf, voteArgs } from './support/core-fixtures.js';
+import {
+  appendArgs,
+  ok,
+  snapshotArgs,
+  snapshotDone,
+  stateOf,
+  voteArgs,
+} from './support/core-fixtures.js';
 import { CoreNet } from './support/core-net.js';
 import {
+  allRequests,
   cycle,
   deliver,
   electLeader,
@@ -95,7 +103,7 @@ describe('RaftCore election (§5.2)', () => {
     expect(core.isLeader).toBe(true);
     expect(core.term).toBe(1);
     expect(ready.persist?.hardState).toEqual({ term: 1, votedFor: 0 });
-    expect(ready.requests).toEqual([]);
+    expect(allRequests(ready)).toEqual([]);
     expect(core.propose('x')).toEqual({ index: 1, term: 1, isLeader: true });
     const persist = core.ready();
     expect(persist.persist?.entries).toEqual({ from: 1, entries: [{ term: 1, command: 'x' }] });
@@ -236,7 +244,7 @@ describe('RaftCore RequestVote rules (§5.2, §5.4.1)', () => {
       'InstallSnapshot',
       snapshotArgs({ term: 4, leaderId: 1, lastIncludedIndex: 2, lastIncludedTerm: 1 }),
     );
-    expect(reply).toEqual({ term: 4 });
+    expect(reply).toEqual(snapshotDone(4));
     expect(core.role).toBe('follower');
     expect(core.leaderId).toBe(1);
     expect(ready.persist?.hardState).toEqual({ term: 4, votedFor: null });
@@ -309,7 +317,7 @@ describe('RaftCore RequestVote rules (§5.2, §5.4.1)', () => {
       'InstallSnapshot',
       snapshotArgs({ term: 2, leaderId: 1, lastIncludedIndex: 5, lastIncludedTerm: 2 }),
     );
-    expect(reply).toEqual({ term: 3 });
+    expect(reply).toEqual({ term: 3, done: false, nextOffset: 0 });
     expect(ready.persist).toBeUndefined();
     expect(ready.apply).toEqual([]);
     expect(core.snapshotIndex).toBe(0);

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import type { RaftCore } from '../src/core/raft.js';
 import { MemoryPersister } from '../src/persister/memory-persister.js';
 import { ELECTION_TICKS, newCore } from './support/core-config.js';
-import { appendArgs, logOf, ok, snapshotArgs, voteArgs } from './support/core-fixtures.js';
+import {
+  appendArgs,
+  logOf,
+  ok,
+  snapshotArgs,
+  snapshotDone,
+  voteArgs,
+} from './support/core-fixtures.js';
 import { CoreNet } from './support/core-net.js';
 import {
   cycle,
@@ -66,7 +73,7 @@ describe('RaftCore persistence before replies (Figure 2: "updated on stable stor
       'InstallSnapshot',
       snapshotArgs({ term: 1, lastIncludedIndex: 4 }),
     );
-    expect(reply).toEqual({ term: 1 });
+    expect(reply).toEqual(snapshotDone(1));
     expect(ready.persist?.snapshot?.index).toBe(4);
   });
 

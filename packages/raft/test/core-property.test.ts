@@ -76,6 +76,9 @@ interface Setup {
   readonly seed: number;
   readonly checkQuorum: boolean;
   readonly preVote: boolean;
+  readonly noopOnElection: boolean;
+  /** Small chunk sizes cut every snapshot into many InstallSnapshot chunks. */
+  readonly snapshotChunkBytes: number;
   readonly batching: boolean;
 }
 
@@ -84,6 +87,8 @@ const setupArb: fc.Arbitrary<Setup> = fc.record({
   seed: fc.nat(),
   checkQuorum: fc.boolean(),
   preVote: fc.boolean(),
+  noopOnElection: fc.boolean(),
+  snapshotChunkBytes: fc.constantFrom(3, 16, 1 << 20),
   batching: fc.boolean(),
 });
 
@@ -94,6 +99,8 @@ function play(setup: Setup, actions: readonly Action[], snapshotEvery?: number):
     core: {
       checkQuorum: setup.checkQuorum,
       preVote: setup.preVote,
+      noopOnElection: setup.noopOnElection,
+      snapshotChunkBytes: setup.snapshotChunkBytes,
       maxEntriesPerAppend: 4,
       maxInflightAppends: 2,
     },
@@ -157,9 +164,9 @@ function play(setup: Setup, actions: readonly Action[], snapshotEvery?: number):
         break;
     }
   }
-  // Heal, bring everyone back, and run until a final command is applied everywhere. The core
-  // appends no entry on election, so an entry of an earlier term commits only under a later
-  // one: like a client, propose a fresh final command under each new leader until one lands.
+  // Heal, bring everyone back, and run until a final command is applied everywhere. Without
+  // noopOnElection an entry of an earlier term commits only under a later one: like a client,
+  // propose a fresh final command under each new leader until one lands.
   net.heal();
   for (let i = 0; i < n; i++) if (!net.up[i]) net.restart(i);
   net.deliverAll();

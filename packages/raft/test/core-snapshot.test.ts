@@ -11,11 +11,13 @@ import {
   persisterOf,
   reject,
   snapshotArgs,
+  snapshotDone,
   stateOf,
 } from './support/core-fixtures.js';
 import { CoreNet, type Rpc } from './support/core-net.js';
 import { durableView } from './support/core-net-checks.js';
 import {
+  allRequests,
   cycle,
   deliver,
   electLeader,
@@ -93,7 +95,7 @@ describe('RaftCore InstallSnapshot, leader side', () => {
     if (probe === undefined) throw new Error('probe');
     expect(probe.args.prevLogIndex).toBe(7);
     leader.stepResponse(probe, reject(2, 0, 3));
-    const [install, ...rest] = cycle(leader).requests.filter((r) => r.to === 1);
+    const [install, ...rest] = allRequests(cycle(leader)).filter((r) => r.to === 1);
     expect(rest).toEqual([]);
     expect(install?.method).toBe('InstallSnapshot');
     expect(install?.args).toEqual({
@@ -101,12 +103,18 @@ describe('RaftCore InstallSnapshot, leader side', () => {
       leaderId: 0,
       lastIncludedIndex: 5,
       lastIncludedTerm: 1,
+      offset: 0,
       data: DATA,
+      done: true,
     });
-    // While it is out, heartbeats do not resend it.
+    // While it is out, heartbeats do not resend it (the follower gets empty AppendEntries at 0).
     for (let t = 0; t < 2 * HEARTBEAT_TICKS; t++) leader.tick();
-    expect(cycle(leader).requests.filter((r) => r.to === 1)).toEqual([]);
-    leader.stepResponse(install as OutgoingRequest<'InstallSnapshot'>, { term: 2 });
+    expect(
+      allRequests(cycle(leader))
+        .filter((r) => r.to === 1)
+        .map((r) => `${r.method}@${(r.args as { prevLogIndex?: number }).prevLogIndex}`),
+    ).toEqual(['AppendEntries@0', 'AppendEntries@0']);
+    leader.stepResponse(install as OutgoingRequest<'InstallSnapshot'>, snapshotDone(2));
     const [next] = requestsOf(cycle(leader), 'AppendEntries', 1);
     expect(next?.args.prevLogIndex).toBe(5);
     expect(next?.args.entries.map((e) => e.term)).toEqual([1, 1]);
@@ -162,7 +170,7 @@ describe('RaftCore InstallSnapshot, follower side', () => {
       snapshotArgs({ term: 1, lastIncludedIndex: 3, lastIncludedTerm: 1, data: DATA }),
       persister,
     );
-    expect(reply).toEqual({ term: 1 });
+    expect(reply).toEqual(snapshotDone(1));
     expect(core.snapshotIndex).toBe(3);
     expect(core.lastIndex).toBe(5);
     expect(core.commitIndex).toBe(3);
@@ -187,7 +195,7 @@ describe('RaftCore InstallSnapshot, follower side', () => {
       snapshotArgs({ term: 3, lastIncludedIndex: 4, lastIncludedTerm: 3, data: DATA }),
       persister,
     );
-    expect(reply).toEqual({ term: 3 });
+    expect(reply).toEqual(snapshotDone(3));
     expect(core.snapshotIndex).toBe(4);
     expect(core.lastIndex).toBe(4);
     expect(core.commitIndex).toBe(4);
@@ -297,7 +305,7 @@ describe('RaftCore InstallSnapshot, follower side', () => {
         'InstallSnapshot',
         snapshotArgs({ term: 1, lastIncludedIndex, lastIncludedTerm: 1 }),
       );
-      expect(reply).toEqual({ term: 1 });
+      expect(reply).toEqual(snapshotDone(1));
       expect(ready.persist).toBeUndefined();
       expect(ready.apply).toEqual([]);
       expect(core.snapshotIndex).toBe(0);

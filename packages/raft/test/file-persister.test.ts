@@ -255,6 +255,9 @@ describe('FilePersister lifecycle', () => {
     await expect(FilePersister.open(dir)).rejects.toBeInstanceOf(PersisterLockedError);
     await expect(FilePersister.open(join(dir, '.'))).rejects.toMatchObject({
       code: 'ERR_PERSISTER_LOCKED',
+      path: dir,
+      pid: process.pid,
+      message: expect.stringContaining('in this process'),
     });
     await file.close();
     const again = await FilePersister.open(dir);

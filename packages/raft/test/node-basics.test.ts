@@ -52,14 +52,16 @@ describe('RaftNode basics', () => {
         for (const node of nodes) {
           if (node !== leader) expect(changes[node.me]?.at(-1)).toBe(`1:follower:${leader.me}`);
         }
-        for (let i = 1; i <= 100; i++) expect(leader.start(i * 10).index).toBe(i);
+        // Index 1 is the leader's no-op (noopOnElection is on by default).
+        for (let i = 1; i <= 100; i++) expect(leader.start(i * 10).index).toBe(i + 1);
         await sim.sleep(1000);
         for (const log of applied) {
-          expect(log.map((m) => (m.type === 'command' ? m.command : null))).toEqual(
+          expect(log[0]).toEqual({ type: 'noop', index: 1, term: 1 });
+          expect(log.slice(1).map((m) => (m.type === 'command' ? m.command : null))).toEqual(
             Array.from({ length: 100 }, (_, i) => (i + 1) * 10),
           );
         }
-        expect(await leader.readIndex()).toBe(100);
+        expect(await leader.readIndex()).toBe(101);
       },
       { seed: 1 },
     );

@@ -7,87 +7,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '@flotilla/transport';
 import { describe, expect, it } from 'vitest';
-import type { AppendEntriesArgs } from '../src/core/messages.js';
-import type { RaftClientEnd } from '../src/env.js';
 import { NodeKilledError } from '../src/errors.js';
-import { RaftNode, type RaftNodeOptions } from '../src/node.js';
 import { FilePersister } from '../src/persister/file-persister.js';
 import { MemoryPersister } from '../src/persister/memory-persister.js';
-import type { PersistedState, Persister, PersistUpdate } from '../src/persister/persister.js';
-
-/** A peer that never answers: nothing the node sends ever completes. */
-const silentPeer: RaftClientEnd = { call: () => new Promise(() => {}) };
-
-/** A persister whose saves wait until the test releases (or fails) them. */
-class HeldPersister implements Persister {
-  readonly saved = new MemoryPersister();
-  readonly held: { release(): void; fail(error: Error): void }[] = [];
-
-  load(): PersistedState | undefined {
-    return this.saved.load();
-  }
-
-  save(update: PersistUpdate): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.held.push({
-        release: () => {
-          this.saved.save(update);
-          resolve();
-        },
-        fail: reject,
-      });
-    });
-  }
-
-  raftStateSize(): number {
-    return this.saved.raftStateSize();
-  }
-
-  snapshotSize(): number {
-    return this.saved.snapshotSize();
-  }
-}
-
-/** Node 0 of three; its peers never answer and its clock never moves unless a test moves it. */
-function makeNode(persister: Persister, extra: Partial<RaftNodeOptions> = {}) {
-  const clock = new VirtualClock();
-  const node = RaftNode.create({
-    me: 0,
-    peers: [null, silentPeer, silentPeer],
-    persister,
-    clock,
-    random: { int: () => 0 },
-    ...extra,
-  });
-  return { clock, node };
-}
-
-/** An AppendEntries from leader 1 of term 1 carrying one entry: the follower must persist it. */
-const appendFromLeader: AppendEntriesArgs = {
-  term: 1,
-  leaderId: 1,
-  prevLogIndex: 0,
-  prevLogTerm: 0,
-  entries: [{ term: 1, command: 'x' }],
-  leaderCommit: 0,
-};
-
-/** Whether `promise` has settled once every pending promise turn has run. */
-async function settled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  promise.then(
-    () => {
-      done = true;
-    },
-    () => {
-      done = true;
-    },
-  );
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-  return done;
-}
+import {
+  appendFromLeader,
+  HeldPersister,
+  makeNode,
+  recordingLogger,
+  settled,
+} from './support/node-fixtures.js';
 
 describe('RaftNode.close', () => {
   it('is idempotent: every call, and kill(), share the first close; the tick timer is cleared', async () => {
@@ -145,9 +75,14 @@ describe('RaftNode.close', () => {
     expect(applied).toEqual([]);
   });
 
-  it('resolves, without throwing, when the persist in flight fails', async () => {
+  it('resolves, without throwing, when the persist in flight fails; that failure is logged, not fatal', async () => {
     const persister = new HeldPersister();
-    const { node: creating } = makeNode(persister, { onFatal: () => {} });
+    const fatal: unknown[] = [];
+    const logger = recordingLogger();
+    const { node: creating } = makeNode(persister, {
+      onFatal: (err) => fatal.push(err),
+      logger,
+    });
     const node = await creating;
     const reply = node.service.AppendEntries(appendFromLeader);
     reply.catch(() => {});
@@ -156,6 +91,16 @@ describe('RaftNode.close', () => {
     const closing = node.close();
     persister.held[0]?.fail(new Error('disk gone'));
     await expect(closing).resolves.toBeUndefined();
+    // close() was asked for: nothing stopped on its own, so onFatal (which may restart the
+    // node) stays silent; the failure is still reported.
+    expect(fatal).toEqual([]);
+    expect(logger.lines).toEqual([
+      {
+        level: 'warn',
+        fields: { me: 0, error: 'Error: disk gone' },
+        message: 'raft: persist failed after close',
+      },
+    ]);
   });
 
   it('leaves the persister it was given open', async () => {

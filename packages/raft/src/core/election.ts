@@ -1,6 +1,7 @@
-import { majorityOf, type RaftCoreConfig } from './config.js';
+import type { RaftCoreConfig } from './config.js';
 import type { RaftLog } from './log.js';
 import type { RequestVoteArgs } from './messages.js';
+import { type VoteResult, voteResult } from './quorum.js';
 import type { OutgoingRequest } from './ready.js';
 
 type ElectionConfig = Pick<RaftCoreConfig, 'me' | 'peerCount' | 'electionTicks' | 'random'>;
@@ -12,7 +13,6 @@ type ElectionConfig = Pick<RaftCoreConfig, 'me' | 'peerCount' | 'electionTicks' 
  */
 export class Election {
   readonly #config: ElectionConfig;
-  readonly #majority: number;
   readonly #send: (request: OutgoingRequest) => void;
   /**
    * Ticks since the timer was reset (this server granted a vote, heard from the leader or
@@ -22,11 +22,12 @@ export class Election {
   /** Drawn anew on every reset, so that servers rarely time out together and split the vote. */
   #timeout = 0;
   /** Who granted their vote in the current (pre-)campaign, this server included. */
-  #votes = new Set<number>();
+  #granted = new Set<number>();
+  /** Who refused it. */
+  #refused = new Set<number>();
 
   constructor(config: ElectionConfig, send: (request: OutgoingRequest) => void) {
     this.#config = config;
-    this.#majority = majorityOf(config.peerCount);
     this.#send = send;
     this.reset();
   }
@@ -56,16 +57,29 @@ export class Election {
     this.#elapsed = 0;
   }
 
-  /** Opens a new tally with this server's own vote; true if that alone is a majority. */
-  voteForSelf(): boolean {
-    this.#votes = new Set([this.#config.me]);
-    return this.#votes.size >= this.#majority;
+  /** Opens a new tally with this server's own vote; `won` if that alone is a majority. */
+  voteForSelf(): VoteResult {
+    this.#granted = new Set([this.#config.me]);
+    this.#refused = new Set();
+    return this.#result();
   }
 
-  /** Counts `peer`'s vote; true once a majority has granted theirs. */
-  grant(peer: number): boolean {
-    this.#votes.add(peer);
-    return this.#votes.size >= this.#majority;
+  /**
+   * Counts `peer`'s answer, once per peer. A grant outweighs a refusal from the same peer: a
+   * request delivered twice may be refused while a lease holds and granted after.
+   */
+  record(peer: number, granted: boolean): VoteResult {
+    if (granted) {
+      this.#granted.add(peer);
+      this.#refused.delete(peer);
+    } else if (!this.#granted.has(peer)) {
+      this.#refused.add(peer);
+    }
+    return this.#result();
+  }
+
+  #result(): VoteResult {
+    return voteResult(this.#config.peerCount, this.#granted.size, this.#refused.size);
   }
 
   /** Asks every peer for its vote in `term` (with `preVote`: whether it would vote for us). */

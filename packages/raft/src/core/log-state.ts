@@ -1,6 +1,7 @@
+import { InvariantViolationError } from '../errors.js';
 import type { HardState, PersistedState, PersistUpdate } from '../persister/persister.js';
 import { RaftLog } from './log.js';
-import type { AppendEntriesArgs, AppendEntriesReply } from './messages.js';
+import type { AppendEntriesArgs, AppendEntriesReply, LogEntry } from './messages.js';
 import type { ApplyMsg, Ready } from './ready.js';
 
 /**
@@ -56,7 +57,8 @@ export class LogState {
    * AppendEntries from the leader of `term` (already checked to be current), rules 2–5 of
    * Figure 2: refuse unless the log matches at prevLogIndex, naming where the leader should
    * retry (fast backup, see AppendEntriesReply); drop a conflicting suffix; append what is new;
-   * commit as far as the leader has, within what it sent.
+   * commit as far as the leader has, within what it sent. Throws InvariantViolationError,
+   * changing nothing, if that would drop an entry at or below commitIndex.
    */
   appendEntries(args: AppendEntriesArgs, term: number): AppendEntriesReply {
     const log = this.log;
@@ -83,6 +85,14 @@ export class LogState {
       const entry = entries[i] as (typeof entries)[number];
       if (index <= log.lastIndex) {
         if (log.term(index) === entry.term) continue;
+        // Checked before anything changes (the first conflict comes before any append).
+        if (index <= this.#commitIndex) {
+          throw new InvariantViolationError(
+            'committed-entry-truncated',
+            `AppendEntries of term ${term} would replace entry ${index} (term ${log.term(index)}) ` +
+              `with one of term ${entry.term}, at or below commitIndex ${this.#commitIndex}`,
+          );
+        }
         this.#truncateFrom(index);
       }
       log.append(entry);
@@ -181,8 +191,12 @@ export class LogState {
     }
     const applyTo = Math.min(this.#commitIndex, log.lastIndex);
     for (let index = Math.max(this.#appliedTo + 1, log.firstIndex); index <= applyTo; index++) {
-      const entry = log.entry(index) as { term: number; command: unknown };
-      apply.push({ type: 'command', index, term: entry.term, command: entry.command });
+      const entry = log.entry(index) as LogEntry;
+      apply.push(
+        entry.noop === true
+          ? { type: 'noop', index, term: entry.term }
+          : { type: 'command', index, term: entry.term, command: entry.command },
+      );
     }
     this.#appliedTo = Math.max(this.#appliedTo, applyTo);
     return apply;

@@ -36,9 +36,13 @@ export class RaftLog {
     return this.term(this.lastIndex) as number;
   }
 
-  /** The term of the entry at `index`; undefined if compacted away (below the snapshot) or past the end. */
+  /**
+   * The term of the entry at `index`; undefined if compacted away (below the snapshot) or past
+   * the end. Index 0 (before any entry) always has term 0, compacted or not.
+   */
   term(index: number): number | undefined {
     if (index === this.#snapshotIndex) return this.#snapshotTerm;
+    if (index === 0) return 0;
     if (index < this.#snapshotIndex || index > this.lastIndex) return undefined;
     return (this.#entries[index - this.firstIndex] as LogEntry).term;
   }

@@ -2,6 +2,11 @@
 export interface LogEntry {
   readonly term: number;
   readonly command: unknown;
+  /**
+   * The entry a new leader appends on election (`noopOnElection`; §8 of the extended paper):
+   * it carries no command (`command` is null) and is applied as `{ type: 'noop' }`.
+   */
+  readonly noop?: true;
 }
 
 export interface RequestVoteArgs {
@@ -44,16 +49,30 @@ export interface AppendEntriesReply {
   readonly conflictIndex: number;
 }
 
+/**
+ * One chunk of the leader's snapshot through `lastIncludedIndex` (Figure 13 of the extended
+ * paper): its bytes `offset … offset + data.length`, `done` on the last. See
+ * snapshot-transfer.ts.
+ */
 export interface InstallSnapshotArgs {
   readonly term: number;
   readonly leaderId: number;
   readonly lastIncludedIndex: number;
   readonly lastIncludedTerm: number;
+  readonly offset: number;
   readonly data: Uint8Array;
+  readonly done: boolean;
 }
 
+/**
+ * `done`: the follower holds that snapshot now (installed, or already covered by its log), so
+ * the leader stops sending it. Otherwise `nextOffset` is the byte it wants next: after the
+ * chunk it took, where its partial snapshot ends (resume), or 0 (start over).
+ */
 export interface InstallSnapshotReply {
   readonly term: number;
+  readonly done: boolean;
+  readonly nextOffset: number;
 }
 
 export type RaftMethod = 'RequestVote' | 'AppendEntries' | 'InstallSnapshot';

@@ -1,9 +1,12 @@
+import type { OutgoingSnapshot } from './snapshot-transfer.js';
+
 /**
  * The leader's view of one follower (etcd-io/raft's tracker.Progress, simplified):
  * - `probe`: we don't know where its log matches; send one AppendEntries per heartbeat.
  * - `replicate`: it matches up to `matchIndex`; stream entries optimistically, advancing
  *   `nextIndex` as we send, with at most `maxInflight` AppendEntries outstanding (pipelining).
- * - `snapshot`: an InstallSnapshot is outstanding.
+ * - `snapshot`: its log needs entries the leader compacted away; `pendingSnapshot` is being
+ *   sent to it, chunk by chunk (snapshot-transfer.ts).
  */
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
@@ -22,6 +25,8 @@ export class Progress {
   recentActive = false;
   /** The highest read round this follower has acknowledged (see read-index.ts). */
   ackedRound = 0;
+  /** Defined exactly in `snapshot` state: the transfer under way. */
+  pendingSnapshot: OutgoingSnapshot | undefined;
 
   constructor(nextIndex: number) {
     this.nextIndex = nextIndex;
@@ -29,6 +34,7 @@ export class Progress {
 
   becomeProbe(): void {
     this.state = 'probe';
+    this.pendingSnapshot = undefined;
     this.nextIndex = this.matchIndex + 1;
     this.inflights = [];
     this.probeSent = false;
@@ -36,12 +42,14 @@ export class Progress {
 
   becomeReplicate(): void {
     this.state = 'replicate';
+    this.pendingSnapshot = undefined;
     this.nextIndex = Math.max(this.nextIndex, this.matchIndex + 1);
     this.probeSent = false;
   }
 
-  becomeSnapshot(): void {
+  becomeSnapshot(snapshot: OutgoingSnapshot): void {
     this.state = 'snapshot';
+    this.pendingSnapshot = snapshot;
     this.inflights = [];
     this.probeSent = false;
   }
@@ -60,10 +68,4 @@ export class Progress {
     this.nextIndex = Math.max(this.nextIndex, index + 1);
     return true;
   }
-}
-
-/** The largest index replicated on a majority, given every server's matchIndex (self included). */
-export function quorumIndex(matchIndexes: readonly number[]): number {
-  const sorted = [...matchIndexes].sort((a, b) => b - a);
-  return sorted[Math.floor(sorted.length / 2)] as number;
 }

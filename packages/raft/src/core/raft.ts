@@ -1,6 +1,8 @@
+import { InvariantViolationError } from '../errors.js';
 import type { PersistedState } from '../persister/persister.js';
-import { majorityOf, type RaftCoreConfig } from './config.js';
+import { type RaftCoreConfig, validateCoreConfig } from './config.js';
 import { Election } from './election.js';
+import { TermAndVote } from './hard-state.js';
 import type { RaftLog } from './log.js';
 import { LogState } from './log-state.js';
 import type {
@@ -15,8 +17,9 @@ import type {
   RequestVoteReply,
 } from './messages.js';
 import { ReadIndex } from './read-index.js';
-import type { OutgoingReply, OutgoingRequest, Ready } from './ready.js';
+import { Outbox, type OutgoingRequest, type Ready } from './ready.js';
 import { Replication } from './replication.js';
+import { IncomingSnapshot } from './snapshot-transfer.js';
 
 export type { RaftCoreConfig } from './config.js';
 
@@ -28,14 +31,18 @@ export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';
  * a clock, socket or disk: the driver feeds it ticks, proposals and messages, and takes back
  * `Ready` batches of what to persist, send and apply (see ready.ts).
  *
- * This class keeps the term, the vote and the role: it receives RPCs, applies the rules about
- * terms, changes role and assembles Readies. The rest is delegated: the log with its persist,
- * commit and apply positions to `LogState` (log-state.ts), the election timer and vote count
- * to `Election` (election.ts), a leader's replication to `Replication` (replication.ts),
- * linearizable reads to `ReadIndex` (read-index.ts).
+ * This class keeps the role: it receives RPCs, applies the rules about terms, changes role
+ * and assembles Readies. The rest is delegated: term and vote to `TermAndVote`
+ * (hard-state.ts), the log with its persist, commit and apply positions to `LogState`
+ * (log-state.ts), the election timer and vote count to `Election` (election.ts), a leader's
+ * replication to `Replication` (replication.ts), a snapshot arriving in chunks to
+ * `IncomingSnapshot` (snapshot-transfer.ts), linearizable reads to `ReadIndex`
+ * (read-index.ts), what to send to the `Outbox` (ready.ts). An input that breaks an invariant
+ * (see InvariantViolationError) stops it for good.
  *
  * Invariants kept here:
- * - a reply or request never leaves before the state it reflects is persisted (Ready order);
+ * - a reply or request never leaves before the state it reflects is persisted (Ready order;
+ *   the requests that reflect none are named in `requestsBeforePersist`, see ready.ts);
  * - the leader counts its own log toward commitment only up to what is persisted;
  * - only entries of the current term are committed by counting replicas (§5.4.2, Figure 8).
  */
@@ -43,10 +50,7 @@ export class RaftCore {
   readonly me: number;
   readonly #config: RaftCoreConfig;
 
-  #term = 0;
-  #votedFor: number | null = null;
-  /** term or votedFor changed since the last Ready: persist them before anything leaves. */
-  #hardStateDirty = false;
+  readonly #hardState: TermAndVote;
   readonly #logState: LogState;
   /** `#logState.log`, for brevity: append to it directly, change it otherwise via #logState. */
   readonly #log: RaftLog;
@@ -59,27 +63,28 @@ export class RaftCore {
   /** Entries were proposed since the last Ready; they are sent with the next one (batching). */
   #replicationPending = false;
   readonly #readIndex: ReadIndex;
+  /** A snapshot being received from the leader, chunk by chunk. */
+  readonly #incomingSnapshot = new IncomingSnapshot();
+  /** Set once an input broke an invariant: the core takes no more input; ready() throws it. */
+  #violation: InvariantViolationError | undefined;
 
   /** Outgoing requests and replies for the next Ready. */
-  #requests: OutgoingRequest[] = [];
-  #replies: OutgoingReply[] = [];
-  readonly #send = (request: OutgoingRequest): void => {
-    this.#requests.push(request);
-  };
+  readonly #outbox = new Outbox();
 
+  /** Throws RaftConfigError (naming the option) for a config that cannot work. */
   constructor(config: RaftCoreConfig, state?: PersistedState) {
+    validateCoreConfig(config);
     this.me = config.me;
     this.#config = config;
     this.#logState = new LogState(state);
     this.#log = this.#logState.log;
-    this.#term = state?.hardState.term ?? 0;
-    this.#votedFor = state?.hardState.votedFor ?? null;
-    this.#readIndex = new ReadIndex(majorityOf(config.peerCount));
-    this.#election = new Election(config, this.#send);
+    this.#hardState = new TermAndVote(state?.hardState);
+    this.#readIndex = new ReadIndex(config.peerCount);
+    this.#election = new Election(config, this.#outbox.send);
   }
 
   get term(): number {
-    return this.#term;
+    return this.#hardState.term;
   }
 
   get role(): Role {
@@ -107,11 +112,12 @@ export class RaftCore {
   }
 
   get votedFor(): number | null {
-    return this.#votedFor;
+    return this.#hardState.votedFor;
   }
 
   /** One unit of logical time: drives elections, heartbeats and check-quorum. */
   tick(): void {
+    if (this.#violation !== undefined) return;
     this.#election.tick();
     const leader = this.#replication;
     if (leader === undefined) {
@@ -124,7 +130,7 @@ export class RaftCore {
     if (this.#config.checkQuorum && this.#election.elapsed >= this.#config.electionTicks) {
       this.#election.restart();
       if (!leader.quorumActive()) {
-        this.#becomeFollower(this.#term, null);
+        this.#becomeFollower(this.term, null);
         return;
       }
     }
@@ -133,10 +139,11 @@ export class RaftCore {
 
   /** Appends a command if this server is the leader; it is sent with the next Ready. */
   propose(command: unknown): { index: number; term: number; isLeader: boolean } {
-    if (this.#role !== 'leader') return { index: -1, term: this.#term, isLeader: false };
-    const index = this.#log.append({ term: this.#term, command });
+    if (this.#role !== 'leader' || this.#violation !== undefined)
+      return { index: -1, term: this.term, isLeader: false };
+    const index = this.#log.append({ term: this.term, command });
     this.#replicationPending = true;
-    return { index, term: this.#term, isLeader: true };
+    return { index, term: this.term, isLeader: true };
   }
 
   /**
@@ -147,85 +154,104 @@ export class RaftCore {
     return this.#logState.compact(index, data);
   }
 
-  /** Asks to confirm leadership for a linearizable read; the outcome comes in a Ready's `reads`. */
+  /**
+   * Asks to confirm leadership for a linearizable read (rules in read-index.ts); the outcome
+   * comes in a Ready's `reads`. Reads asked before the next Ready share one heartbeat round.
+   */
   requestRead(id: number): void {
     const commitIndex = this.#logState.commitIndex;
-    if (this.#role !== 'leader') this.#readIndex.reject(id, 'not-leader');
-    // A new leader learns what its predecessors committed only once an entry of its own term
-    // commits; until then its commitIndex may be behind (thesis §6.4).
-    else if (this.#log.term(commitIndex) !== this.#term) this.#readIndex.reject(id, 'not-ready');
-    // Reads requested before the next Ready share one heartbeat round (sent from ready()).
-    else this.#readIndex.request(id, commitIndex);
+    this.#readIndex.ask(id, {
+      isLeader: this.#role === 'leader',
+      commitIndex,
+      committedInTerm: this.#log.term(commitIndex) === this.term,
+      noopOnElection: this.#config.noopOnElection,
+    });
   }
 
   // ---- incoming RPCs ------------------------------------------------------------------------
 
-  /** An RPC from a peer. Its reply comes out in a Ready's `replies` under `requestId`. */
+  /**
+   * An RPC from a peer. Its reply comes out in a Ready's `replies` under `requestId`. One that
+   * breaks an invariant (see InvariantViolationError) gets no reply and stops the core.
+   */
   stepRequest<M extends RaftMethod>(method: M, args: RaftArgs[M], requestId: number): void {
+    if (this.#violation !== undefined) return;
     let reply: RaftReplies[RaftMethod];
+    try {
+      reply = this.#handleRequest(method, args);
+    } catch (err) {
+      if (!(err instanceof InvariantViolationError)) throw err;
+      this.#violation = err;
+      return;
+    }
+    this.#outbox.reply(requestId, reply);
+  }
+
+  #handleRequest<M extends RaftMethod>(method: M, args: RaftArgs[M]): RaftReplies[RaftMethod] {
     switch (method) {
       case 'RequestVote':
-        reply = this.#handleRequestVote(args as RequestVoteArgs);
-        break;
+        return this.#handleRequestVote(args as RequestVoteArgs);
       case 'AppendEntries':
-        reply = this.#handleAppendEntries(args as AppendEntriesArgs);
-        break;
+        return this.#handleAppendEntries(args as AppendEntriesArgs);
       case 'InstallSnapshot':
-        reply = this.#handleInstallSnapshot(args as InstallSnapshotArgs);
-        break;
+        return this.#handleInstallSnapshot(args as InstallSnapshotArgs);
       default: {
         const unreachable: never = method;
         throw new TypeError(`unknown Raft method ${String(unreachable)}`);
       }
     }
-    this.#replies.push({ requestId, reply });
   }
 
   #handleRequestVote(args: RequestVoteArgs): RequestVoteReply {
     if (args.preVote === true) {
       const grant =
-        args.term > this.#term &&
+        args.term > this.term &&
         !this.#inLease() &&
         this.#log.isUpToDate(args.lastLogIndex, args.lastLogTerm);
-      return { term: this.#term, voteGranted: grant };
+      return { term: this.term, voteGranted: grant };
     }
     // Within an election timeout of hearing from a live leader, a vote request is a disruption
     // (a server that was cut off), not a sign the leader is gone: ignore it (thesis §4.2.3).
-    if (args.term > this.#term && this.#inLease()) return { term: this.#term, voteGranted: false };
-    if (args.term > this.#term) this.#becomeFollower(args.term, null);
+    if (args.term > this.term && this.#inLease()) return { term: this.term, voteGranted: false };
+    if (args.term > this.term) this.#becomeFollower(args.term, null);
+    const votedFor = this.#hardState.votedFor;
     const grant =
-      args.term === this.#term &&
-      (this.#votedFor === null || this.#votedFor === args.candidateId) &&
+      args.term === this.term &&
+      (votedFor === null || votedFor === args.candidateId) &&
       this.#log.isUpToDate(args.lastLogIndex, args.lastLogTerm);
     if (grant) {
-      if (this.#votedFor !== args.candidateId) this.#hardStateDirty = true;
-      this.#votedFor = args.candidateId;
+      this.#hardState.voteFor(args.candidateId);
       this.#election.reset();
     }
-    return { term: this.#term, voteGranted: grant };
+    return { term: this.term, voteGranted: grant };
   }
 
   #handleAppendEntries(args: AppendEntriesArgs): AppendEntriesReply {
-    if (args.term < this.#term)
-      return { term: this.#term, success: false, conflictTerm: 0, conflictIndex: 0 };
+    if (args.term < this.term)
+      return { term: this.term, success: false, conflictTerm: 0, conflictIndex: 0 };
     this.#followLeader(args.term, args.leaderId);
-    return this.#logState.appendEntries(args, this.#term);
+    return this.#logState.appendEntries(args, this.term);
   }
 
+  /** A chunk of the leader's snapshot (snapshot-transfer.ts); the last one installs it. */
   #handleInstallSnapshot(args: InstallSnapshotArgs): InstallSnapshotReply {
-    if (args.term < this.#term) return { term: this.#term };
+    if (args.term < this.term) return { term: this.term, done: false, nextOffset: 0 };
     this.#followLeader(args.term, args.leaderId);
-    if (args.lastIncludedIndex > this.#logState.commitIndex) {
-      this.#logState.installSnapshot(args.lastIncludedIndex, args.lastIncludedTerm, args.data);
+    const { done, nextOffset, data } = this.#incomingSnapshot.receive(
+      args,
+      this.#logState.commitIndex,
+    );
+    if (data !== undefined) {
+      this.#logState.installSnapshot(args.lastIncludedIndex, args.lastIncludedTerm, data);
     }
-    return { term: this.#term };
+    return { term: this.term, done, nextOffset };
   }
 
   // ---- outcomes of our own RPCs -------------------------------------------------------------
 
   /** The reply to a request this core sent (as `request`). */
   stepResponse<M extends RaftMethod>(request: OutgoingRequest<M>, reply: RaftReplies[M]): void {
-    if (reply.term > this.#term) {
+    if (reply.term > this.term) {
       this.#becomeFollower(reply.term, null);
       return;
     }
@@ -233,7 +259,7 @@ export class RaftCore {
       this.#onPreVote(request as OutgoingRequest<'RequestVote'>, reply as RequestVoteReply);
       return;
     }
-    if (request.args.term !== this.#term) return;
+    if (request.args.term !== this.term) return;
     switch (request.method) {
       case 'RequestVote':
         this.#onVote(request.to, reply as RequestVoteReply);
@@ -245,7 +271,10 @@ export class RaftCore {
         );
         break;
       case 'InstallSnapshot':
-        this.#replication?.onSnapshotReply(request as OutgoingRequest<'InstallSnapshot'>);
+        this.#replication?.onSnapshotReply(
+          request as OutgoingRequest<'InstallSnapshot'>,
+          reply as InstallSnapshotReply,
+        );
         break;
       default: {
         const unreachable: never = request.method;
@@ -256,18 +285,19 @@ export class RaftCore {
 
   /** A request this core sent got no reply (lost, timed out, peer down). */
   stepFailure(request: OutgoingRequest): void {
-    if (request.args.term === this.#term) this.#replication?.onFailure(request);
+    if (request.args.term === this.term) this.#replication?.onFailure(request);
   }
 
+  // A lost tally changes nothing: the server tries again when its election timer runs out.
+
   #onPreVote(request: OutgoingRequest<'RequestVote'>, reply: RequestVoteReply): void {
-    if (this.#role !== 'precandidate' || request.args.term !== this.#term + 1 || !reply.voteGranted)
-      return;
-    if (this.#election.grant(request.to)) this.#campaign();
+    if (this.#role !== 'precandidate' || request.args.term !== this.term + 1) return;
+    if (this.#election.record(request.to, reply.voteGranted) === 'won') this.#campaign();
   }
 
   #onVote(from: number, reply: RequestVoteReply): void {
-    if (this.#role !== 'candidate' || !reply.voteGranted) return;
-    if (this.#election.grant(from)) this.#becomeLeader();
+    if (this.#role !== 'candidate') return;
+    if (this.#election.record(from, reply.voteGranted) === 'won') this.#becomeLeader();
   }
 
   // ---- roles --------------------------------------------------------------------------------
@@ -278,20 +308,20 @@ export class RaftCore {
     this.#leaderId = null;
     this.#election.reset();
     this.#readIndex.failAll();
-    if (this.#election.voteForSelf()) this.#campaign();
-    else this.#election.requestVotes(this.#term + 1, true, this.#log);
+    if (this.#election.voteForSelf() === 'won') this.#campaign();
+    else this.#election.requestVotes(this.term + 1, true, this.#log);
   }
 
   #campaign(): void {
     this.#role = 'candidate';
-    this.#term++;
-    this.#votedFor = this.me;
-    this.#hardStateDirty = true;
+    this.#hardState.advanceTo(this.term + 1);
+    this.#hardState.voteFor(this.me);
+    this.#incomingSnapshot.discard();
     this.#leaderId = null;
     this.#election.reset();
     this.#readIndex.failAll();
-    if (this.#election.voteForSelf()) this.#becomeLeader();
-    else this.#election.requestVotes(this.#term, false, this.#log);
+    if (this.#election.voteForSelf() === 'won') this.#becomeLeader();
+    else this.#election.requestVotes(this.term, false, this.#log);
   }
 
   /** A leader is known to be alive: this server heard from it within the minimum election timeout. */
@@ -307,20 +337,20 @@ export class RaftCore {
     this.#election.restart();
     this.#replication = new Replication(
       this.#config,
-      this.#term,
+      this.term,
       this.#logState,
       this.#readIndex,
-      this.#send,
+      this.#outbox.send,
     );
+    // After Replication is made, so every follower's nextIndex is at the no-op and the first
+    // probe carries it.
+    if (this.#config.noopOnElection)
+      this.#log.append({ term: this.term, command: null, noop: true });
     this.#replication.broadcastHeartbeat();
   }
 
   #becomeFollower(term: number, leaderId: number | null): void {
-    if (term > this.#term) {
-      this.#term = term;
-      this.#votedFor = null;
-      this.#hardStateDirty = true;
-    }
+    if (this.#hardState.advanceTo(term)) this.#incomingSnapshot.discard();
     this.#role = 'follower';
     this.#leaderId = leaderId;
     this.#replication = undefined;
@@ -333,7 +363,7 @@ export class RaftCore {
 
   /** An AppendEntries or InstallSnapshot from the leader of `term` (≥ ours). */
   #followLeader(term: number, leaderId: number): void {
-    if (term > this.#term || this.#role !== 'follower') this.#becomeFollower(term, leaderId);
+    if (term > this.term || this.#role !== 'follower') this.#becomeFollower(term, leaderId);
     this.#leaderId = leaderId;
     this.#election.reset();
   }
@@ -342,40 +372,35 @@ export class RaftCore {
 
   hasReady(): boolean {
     return (
+      this.#violation !== undefined ||
       this.#replicationPending ||
-      this.#hardStateDirty ||
+      this.#hardState.dirty ||
       this.#logState.hasWork ||
       this.#readIndex.hasWork ||
-      this.#requests.length > 0 ||
-      this.#replies.length > 0
+      this.#outbox.hasWork
     );
   }
 
-  /** Takes the pending batch of work; see `Ready` for the order the driver must follow. */
+  /**
+   * Takes the pending batch of work; see `Ready` for the order the driver must follow. Throws
+   * the InvariantViolationError that stopped the core, if one did.
+   */
   ready(): Ready {
+    if (this.#violation !== undefined) throw this.#violation;
     // Reads asked since the last Ready share one round; if leadership was lost, they failed.
     if (this.#readIndex.takeRoundRequest()) this.#replication?.startReadRound();
     if (this.#replicationPending) {
       this.#replicationPending = false;
       this.#replication?.sendAppends();
     }
-    const hardState = this.#hardStateDirty
-      ? { term: this.#term, votedFor: this.#votedFor }
-      : undefined;
-    this.#hardStateDirty = false;
-    const persist = this.#logState.takeUnsaved(hardState);
+    const persist = this.#logState.takeUnsaved(this.#hardState.take());
     const log = this.#log;
-    const ready: Ready = {
+    return this.#outbox.take(
       persist,
-      persistedTo: persist === undefined ? undefined : { index: log.lastIndex, term: log.lastTerm },
-      requests: this.#requests,
-      replies: this.#replies,
-      apply: this.#logState.takeCommitted(),
-      reads: this.#readIndex.takeOutcomes(),
-    };
-    this.#requests = [];
-    this.#replies = [];
-    return ready;
+      { index: log.lastIndex, term: log.lastTerm },
+      this.#logState.takeCommitted(),
+      this.#readIndex.takeOutcomes(),
+    );
   }
 
   /** The driver finished `ready` (persisted, sent, applied). */

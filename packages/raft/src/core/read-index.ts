@@ -1,4 +1,5 @@
 import type { Progress } from './progress.js';
+import { hasQuorum } from './quorum.js';
 import type { ReadOutcome } from './ready.js';
 
 interface PendingRead {
@@ -21,15 +22,18 @@ interface PendingRead {
  * share one round, started from ready() (see `takeRoundRequest`).
  */
 export class ReadIndex {
-  readonly #majority: number;
+  /** The cluster's size. */
+  readonly #voters: number;
   #round = 0;
   #roundRequested = false;
   /** Reads waiting for their round, oldest first (so their rounds never decrease). */
   #pending: PendingRead[] = [];
+  /** Reads asked before this leader committed an entry of its term (its no-op), oldest first. */
+  #deferred: number[] = [];
   #outcomes: ReadOutcome[] = [];
 
-  constructor(majority: number) {
-    this.#majority = majority;
+  constructor(voters: number) {
+    this.#voters = voters;
   }
 
   /** The round that requests sent now confirm leadership for. */
@@ -43,16 +47,49 @@ export class ReadIndex {
   }
 
   /**
-   * A read on a leader whose commitIndex is of its own term, at that `commitIndex`. It waits
-   * for the next round, which starts after it; a one-server cluster answers at once.
+   * A read asked of this server. A follower or candidate refuses it (`not-leader`). A leader
+   * reads at its commitIndex once that index is of its own term: only then does it know all
+   * that its predecessors committed (thesis §6.4). Before that, a leader whose no-op is on
+   * its way (noopOnElection) holds the read until the no-op commits (`committedInTerm`); one
+   * without refuses it (`not-ready`: the service must get an entry committed first).
    */
-  request(id: number, commitIndex: number): void {
-    if (this.#majority === 1) {
+  ask(
+    id: number,
+    server: {
+      readonly isLeader: boolean;
+      readonly commitIndex: number;
+      readonly committedInTerm: boolean;
+      readonly noopOnElection: boolean;
+    },
+  ): void {
+    if (!server.isLeader) this.reject(id, 'not-leader');
+    else if (server.committedInTerm) this.#request(id, server.commitIndex);
+    else if (server.noopOnElection) this.#deferred.push(id);
+    else this.reject(id, 'not-ready');
+  }
+
+  /**
+   * A read at `commitIndex` (of the leader's term). It waits for the next round, which starts
+   * after it; a one-server cluster answers at once.
+   */
+  #request(id: number, commitIndex: number): void {
+    if (hasQuorum(this.#voters, 1)) {
       this.#outcomes.push({ id, ok: true, index: commitIndex });
       return;
     }
     this.#pending.push({ id, index: commitIndex, round: this.#round + 1 });
     this.#roundRequested = true;
+  }
+
+  /**
+   * The leader committed through `commitIndex`, an entry of its own term: its commitIndex now
+   * covers every write completed before any deferred read was asked (Leader Completeness; it
+   * commits nothing of its own before this entry), so each is a read at `commitIndex`.
+   */
+  committedInTerm(commitIndex: number): void {
+    const deferred = this.#deferred;
+    this.#deferred = [];
+    for (const id of deferred) this.#request(id, commitIndex);
   }
 
   reject(id: number, reason: 'not-leader' | 'not-ready'): void {
@@ -81,7 +118,7 @@ export class ReadIndex {
       for (const follower of progress) {
         if (follower !== undefined && follower.ackedRound >= read.round) acks++;
       }
-      if (acks < this.#majority) return;
+      if (!hasQuorum(this.#voters, acks)) return;
       this.#pending.shift();
       this.#outcomes.push({ id: read.id, ok: true, index: read.index });
     }
@@ -89,8 +126,10 @@ export class ReadIndex {
 
   /** Leadership was lost (or never held): no waiting read can be confirmed any more. */
   failAll(): void {
+    for (const id of this.#deferred) this.#outcomes.push({ id, ok: false, reason: 'not-leader' });
     for (const read of this.#pending)
       this.#outcomes.push({ id: read.id, ok: false, reason: 'not-leader' });
+    this.#deferred = [];
     this.#pending = [];
   }
 

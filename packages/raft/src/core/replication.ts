@@ -1,14 +1,22 @@
-import { majorityOf, type RaftCoreConfig } from './config.js';
+import type { RaftCoreConfig } from './config.js';
 import type { RaftLog } from './log.js';
 import type { LogState } from './log-state.js';
-import type { AppendEntriesArgs, AppendEntriesReply } from './messages.js';
-import { Progress, quorumIndex } from './progress.js';
+import type { AppendEntriesArgs, AppendEntriesReply, InstallSnapshotReply } from './messages.js';
+import { Progress } from './progress.js';
+import { committedIndex, hasQuorum } from './quorum.js';
 import type { ReadIndex } from './read-index.js';
 import type { OutgoingRequest } from './ready.js';
+import { OutgoingSnapshot } from './snapshot-transfer.js';
 
 type ReplicationConfig = Pick<
   RaftCoreConfig,
-  'me' | 'peerCount' | 'heartbeatTicks' | 'maxEntriesPerAppend' | 'maxInflightAppends'
+  | 'me'
+  | 'peerCount'
+  | 'electionTicks'
+  | 'heartbeatTicks'
+  | 'maxEntriesPerAppend'
+  | 'maxInflightAppends'
+  | 'snapshotChunkBytes'
 >;
 
 /**
@@ -21,7 +29,6 @@ type ReplicationConfig = Pick<
 export class Replication {
   readonly #config: ReplicationConfig;
   readonly #term: number;
-  readonly #majority: number;
   readonly #log: RaftLog;
   /** commitIndex, what of our own log is durable, and the snapshot to send. */
   readonly #logState: LogState;
@@ -40,7 +47,6 @@ export class Replication {
   ) {
     this.#config = config;
     this.#term = term;
-    this.#majority = majorityOf(config.peerCount);
     this.#log = logState.log;
     this.#logState = logState;
     this.#readIndex = readIndex;
@@ -50,8 +56,9 @@ export class Replication {
     }
   }
 
-  /** One tick of the heartbeat timer. */
+  /** One tick of the heartbeat timer (and of every snapshot transfer's retry timer). */
   tick(): void {
+    for (const progress of this.#progress) progress?.pendingSnapshot?.tick();
     if (++this.#heartbeatElapsed >= this.#config.heartbeatTicks) {
       this.#heartbeatElapsed = 0;
       this.broadcastHeartbeat();
@@ -66,14 +73,16 @@ export class Replication {
       if (progress.recentActive) active++;
       progress.recentActive = false;
     }
-    return active >= this.#majority;
+    return hasQuorum(this.#config.peerCount, active);
   }
 
   /**
    * Every follower hears from the leader: a probe is sent again (the last one may be lost); a
    * replicating follower gets an empty AppendEntries it is sure to accept (carrying commitIndex
    * and the read round) and whatever entries its window allows. A follower being sent a
-   * snapshot waits for it.
+   * snapshot gets an empty AppendEntries at index 0, which matches every log: it changes
+   * nothing there but resets the follower's election timer and counts for check-quorum and
+   * read rounds, so a transfer longer than an election timeout deposes no one.
    */
   broadcastHeartbeat(): void {
     for (let peer = 0; peer < this.#config.peerCount; peer++) {
@@ -85,6 +94,9 @@ export class Replication {
       } else if (progress.state === 'replicate') {
         this.#sendHeartbeat(peer, progress);
         this.#sendAppend(peer);
+      } else {
+        this.#pushAppend(peer, 0, []);
+        this.#sendAppend(peer); // the chunk in flight again, if it was lost
       }
     }
   }
@@ -132,25 +144,44 @@ export class Replication {
     this.#readIndex.confirm(this.#progress);
   }
 
-  onSnapshotReply(request: OutgoingRequest<'InstallSnapshot'>): void {
+  /**
+   * `done`: the follower holds everything through the snapshot's index; once that covers the
+   * snapshot being sent, probe from just past it. Otherwise, if it answers the chunk in
+   * flight, send the chunk it asks for. Either way the reply acknowledges its round.
+   */
+  onSnapshotReply(request: OutgoingRequest<'InstallSnapshot'>, reply: InstallSnapshotReply): void {
     const progress = this.#progress[request.to];
     if (progress === undefined) return;
     progress.recentActive = true;
     progress.ackedRound = Math.max(progress.ackedRound, request.round);
-    if (progress.acknowledge(request.args.lastIncludedIndex)) this.maybeCommit();
-    progress.becomeProbe();
-    this.#sendAppend(request.to);
+    const pending = progress.pendingSnapshot;
+    if (reply.done) {
+      if (progress.acknowledge(request.args.lastIncludedIndex)) this.maybeCommit();
+      if (pending !== undefined && progress.matchIndex >= pending.index) {
+        progress.becomeProbe();
+        this.#sendAppend(request.to);
+      }
+    } else if (pending?.isInflight(request.args)) {
+      pending.continueAt(reply.nextOffset);
+      this.#sendAppend(request.to);
+    }
     this.#readIndex.confirm(this.#progress);
   }
 
   /**
-   * A request of this term got no reply: probe the follower again from its matchIndex. (A
+   * A request of this term got no reply: probe the follower again from its matchIndex. A
+   * follower being sent a snapshot keeps its transfer: a lost chunk is sent again from the
+   * next heartbeat, and a lost AppendEntries (a heartbeat) says nothing about the transfer. (A
    * RequestVote of this term was sent while a candidate, and needs nothing now.)
    */
   onFailure(request: OutgoingRequest): void {
     const progress = this.#progress[request.to];
     if (progress === undefined || request.method === 'RequestVote') return;
-    if (progress.state === 'probe') progress.probeSent = false;
+    if (progress.state === 'snapshot') {
+      const pending = progress.pendingSnapshot;
+      const { args } = request as OutgoingRequest<'InstallSnapshot'>;
+      if (request.method === 'InstallSnapshot' && pending?.isInflight(args)) pending.lost();
+    } else if (progress.state === 'probe') progress.probeSent = false;
     else progress.becomeProbe();
   }
 
@@ -164,9 +195,10 @@ export class Replication {
     const matches = this.#progress.map((progress) =>
       progress === undefined ? logState.persistedIndex : progress.matchIndex,
     );
-    const index = quorumIndex(matches);
+    const index = committedIndex(matches);
     if (index > logState.commitIndex && this.#log.term(index) === this.#term) {
       logState.commitTo(index);
+      this.#readIndex.committedInTerm(index);
       this.#readIndex.confirm(this.#progress);
     }
   }
@@ -181,24 +213,8 @@ export class Replication {
   #sendAppend(peer: number): void {
     const progress = this.#progress[peer];
     if (progress === undefined) return;
+    if (this.#sendSnapshot(peer, progress)) return;
     const log = this.#log;
-    if (progress.nextIndex <= log.snapshotIndex) {
-      if (progress.state === 'snapshot') return;
-      progress.becomeSnapshot();
-      this.#send({
-        to: peer,
-        method: 'InstallSnapshot',
-        args: {
-          term: this.#term,
-          leaderId: this.#config.me,
-          lastIncludedIndex: log.snapshotIndex,
-          lastIncludedTerm: log.snapshotTerm,
-          data: this.#logState.snapshotData,
-        },
-        round: this.#readIndex.round,
-      });
-      return;
-    }
     const max = this.#config.maxEntriesPerAppend;
     if (progress.state === 'probe') {
       if (progress.probeSent) return;
@@ -223,6 +239,35 @@ export class Replication {
       progress.nextIndex += entries.length;
       progress.inflights.push(progress.nextIndex - 1);
     }
+  }
+
+  /**
+   * If `peer` needs entries compacted away (or is being sent a snapshot already), sends the
+   * next chunk of the snapshot, unless one is in flight; returns whether it does need one. A
+   * transfer not yet begun, or back at its start, takes the newest snapshot there is.
+   */
+  #sendSnapshot(peer: number, progress: Progress): boolean {
+    const log = this.#log;
+    const pending = progress.pendingSnapshot;
+    const fresh =
+      pending === undefined
+        ? progress.nextIndex <= log.snapshotIndex
+        : pending.atStart && pending.index < log.snapshotIndex;
+    if (fresh) {
+      progress.becomeSnapshot(
+        new OutgoingSnapshot(log.snapshotIndex, log.snapshotTerm, this.#logState.snapshotData, {
+          chunkBytes: this.#config.snapshotChunkBytes,
+          retryTicks: this.#config.electionTicks,
+        }),
+      );
+    }
+    const transfer = progress.pendingSnapshot;
+    if (transfer === undefined) return false;
+    const args = transfer.nextChunk(this.#term, this.#config.me);
+    if (args !== undefined) {
+      this.#send({ to: peer, method: 'InstallSnapshot', args, round: this.#readIndex.round });
+    }
+    return true;
   }
 
   #pushAppend(peer: number, prevLogIndex: number, entries: AppendEntriesArgs['entries']): void {

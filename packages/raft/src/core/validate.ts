@@ -4,11 +4,15 @@ import type { RaftArgs, RaftMethod, RaftReplies } from './messages.js';
 /**
  * Shape checks for what arrives from the network. A peer is trusted to follow the protocol,
  * but a frame that is not even the right shape must be refused, never stepped into the core.
- * Terms, indexes and peer ids are all non-negative integers; whether a peer id names a member
- * is the node's check (it knows the cluster's size).
+ * Terms, indexes, byte offsets and peer ids are all non-negative safe integers (a snapshot
+ * chunk's end, offset + length, too); whether a peer id names a member is the node's check (it
+ * knows the cluster's size).
  */
 const isEntry = (value: unknown): boolean =>
-  isRecord(value) && isNonNegativeInteger(value.term) && 'command' in value;
+  isRecord(value) &&
+  isNonNegativeInteger(value.term) &&
+  'command' in value &&
+  (value.noop === undefined || value.noop === true);
 
 const isBoolean = (value: unknown): boolean => typeof value === 'boolean';
 
@@ -36,8 +40,10 @@ export const isArgs: { [M in RaftMethod]: Guard<RaftArgs[M]> } = {
       leaderId: isNonNegativeInteger,
       lastIncludedIndex: isNonNegativeInteger,
       lastIncludedTerm: isNonNegativeInteger,
+      offset: isNonNegativeInteger,
       data: (d) => d instanceof Uint8Array,
-    }),
+      done: isBoolean,
+    }) && isNonNegativeInteger((v.offset as number) + (v.data as Uint8Array).length),
 };
 
 export const isReply: { [M in RaftMethod]: Guard<RaftReplies[M]> } = {
@@ -51,5 +57,5 @@ export const isReply: { [M in RaftMethod]: Guard<RaftReplies[M]> } = {
       conflictIndex: isNonNegativeInteger,
     }),
   InstallSnapshot: (v): v is RaftReplies['InstallSnapshot'] =>
-    hasFields(v, { term: isNonNegativeInteger }),
+    hasFields(v, { term: isNonNegativeInteger, done: isBoolean, nextOffset: isNonNegativeInteger }),
 };

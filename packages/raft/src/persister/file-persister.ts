@@ -5,6 +5,7 @@
  *
  *   raft.wal                    the write-ahead log: every save appends one record
  *   snapshot-<seq>.snap         the current snapshot (exactly one once a snapshot was saved)
+ *   raft.lock/                  the lock: which process has the directory open (file-lock.ts)
  *   raft.wal.tmp, *.snap.tmp    leftovers of a compaction or snapshot write cut by a crash
  *
  * ## Why a log of updates
@@ -25,13 +26,13 @@
  * (all little-endian; format in file-wal.ts). The payload is msgpack of the update with each
  * entry kept as its own msgpack bytes, exactly the bytes MemoryPersister keeps, so replay
  * needs no re-encoding and `raftStateSize()` is byte-for-byte MemoryPersister's. The third
- * word, a checksum of the header, is what tells a torn final append from damage: without
- * it, a flipped bit in the length of any record could make the file "end before the declared
- * payload end", and recovery would silently drop that record and every acknowledged one
- * after it. The checksum is CRC-32 (the zlib polynomial): Node computes it natively, and it
- * catches every error burst up to 32 bits, which is the job here (torn writes, bit rot, not
- * an adversary); a CRC-32C would have to be computed in JavaScript, about ten times the CPU
- * (≈ 20 µs against 2 µs for a 64-entry record).
+ * word, a checksum of the header, makes a record's length trustworthy: a record cut inside
+ * its payload is known to be cut there, and bytes of its payload are never taken for a later
+ * record when recovery looks for one (file-wal-scan.ts: an invalid record with a valid one
+ * after it is corruption; with none after it, a torn tail). The checksum is CRC-32 (the zlib
+ * polynomial): Node computes it natively, and it catches every error burst up to 32 bits,
+ * which is the job here (torn writes, bit rot, not an adversary); a CRC-32C would have to be
+ * computed in JavaScript, about ten times the CPU (≈ 20 µs against 2 µs for a 64-entry record).
  *
  * ## Snapshots
  *
@@ -54,24 +55,13 @@
  * deleted at open); after it, the new WAL, which holds the same state. Compaction runs on the
  * write queue after the save that triggered it has resolved.
  *
- * ## Recovery rules (at `open`)
+ * ## Recovery (at `open`)
  *
- * - No `raft.wal` and no snapshot file: a fresh node. The directory is created if needed, an
- *   empty WAL is created atomically, and `load()` returns undefined. A WAL with no records
- *   also loads as undefined (nothing was ever saved).
- * - The final record is cut short — the file ends inside its 12-byte header, or the header is
- *   intact (its checksum matches) and the file ends before the declared payload end: that is
- *   an append whose fsync never returned, so its save never resolved. It is truncated away
- *   (and the truncation fsynced) and recovery proceeds.
- * - Everything else throws `CorruptStateError` (code `ERR_CORRUPT_STATE`, with the damaged
- *   file's path and the byte offset) and changes nothing on disk: a record header or payload
- *   checksum mismatch or an undecodable payload on any complete record (the last one
- *   included); a WAL shorter than its header, with a wrong magic or an unknown format version
- *   (a WAL is only ever created whole, by rename); a snapshot file that is cut short, has a
- *   bad header, an unknown version or a data checksum mismatch, or does not match the record
- *   that references it; a WAL whose latest snapshot reference names a missing file; snapshot
- *   files without a WAL. Damaged state is never read as empty state.
- * - `*.tmp` files and snapshot files no record refers to are deleted.
+ * The options are checked first (file-options.ts), then the directory is created if needed
+ * and locked against every other FilePersister, in this process or another (file-lock.ts),
+ * then its state is read back (file-recovery.ts): a torn final write is cut away and
+ * reported through the logger, any other damage throws `CorruptStateError` and changes
+ * nothing. Damaged state is never read as empty state.
  *
  * ## Running
  *
@@ -83,60 +73,37 @@
  * failed fsync the kernel may have dropped the dirty pages, so retrying is not safe); open the
  * directory again to recover from what reached the disk. After `close()`, saves reject with
  * `PersisterClosedError`. One persister per directory: a second `open` of a directory that
- * is open in this process throws `PersisterLockedError` (other processes are not detected).
+ * is open, in this process or in another live one, throws `PersisterLockedError`; `close()`
+ * removes the lock.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, readFile, realpath, rename } from 'node:fs/promises';
+import { mkdir, realpath, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isNonNegativeInteger } from '@flotilla/transport/shape';
 import { decode, encode } from '../codec.js';
 import type { LogEntry } from '../core/messages.js';
-import {
-  CorruptStateError,
-  InvalidUpdateError,
-  PersisterClosedError,
-  PersisterFailedError,
-  PersisterLockedError,
-} from '../errors.js';
+import { InvalidUpdateError, PersisterClosedError, PersisterFailedError } from '../errors.js';
 import { crc32 } from './file-crc32.js';
 import { fsyncCreatedDirs, fsyncDir, removeQuietly, writeAll, writeDurableTmp } from './file-io.js';
+import { type DirLock, lockDir } from './file-lock.js';
 import {
-  parseSnapshotFile,
-  snapshotFileName,
-  snapshotFileSeq,
-  snapshotHeader,
-} from './file-snapshot.js';
+  checkOptions,
+  type FilePersisterConfig,
+  type FilePersisterOptions,
+} from './file-options.js';
+import { type Recovered, recoverDir, WAL_TMP } from './file-recovery.js';
+import { snapshotFileName, snapshotHeader } from './file-snapshot.js';
 import {
   applyRecord,
   baseRecord,
-  emptyState,
   isEmptyState,
   type LiveState,
   liveStateBytes,
 } from './file-state.js';
-import {
-  frameRecord,
-  type SnapshotRef,
-  scanWal,
-  WAL_FILE,
-  type WalRecord,
-  walHeader,
-} from './file-wal.js';
+import { frameRecord, type SnapshotRef, WAL_FILE, type WalRecord, walHeader } from './file-wal.js';
 import type { HardState, PersistedState, Persister, PersistUpdate } from './persister.js';
 
-export interface FilePersisterOptions {
-  /** Compact when the WAL exceeds this many times the live state (and `compactMinBytes`). Default 4. */
-  readonly compactRatio?: number;
-  /** Never compact a WAL smaller than this. Default 4 MiB. */
-  readonly compactMinBytes?: number;
-}
-
-const DEFAULT_COMPACT_RATIO = 4;
-const DEFAULT_COMPACT_MIN_BYTES = 4 * 1024 * 1024;
-const WAL_TMP = `${WAL_FILE}.tmp`;
-
-/** Directories open in this process. */
-const openDirs = new Set<string>();
+export type { FilePersisterOptions } from './file-options.js';
 
 /** A save, encoded when `save` was called, waiting for its turn on the write queue. */
 interface PendingSave {
@@ -157,6 +124,7 @@ export class FilePersister implements Persister {
   readonly #compactRatio: number;
   readonly #compactMinBytes: number;
   readonly #state: LiveState;
+  readonly #lock: DirLock;
   #wal: FileHandle;
   #walSize: number;
   #nextSeq: number;
@@ -170,135 +138,41 @@ export class FilePersister implements Persister {
 
   private constructor(
     dir: string,
-    wal: FileHandle,
-    walSize: number,
-    state: LiveState,
-    nextSeq: number,
-    options: FilePersisterOptions,
+    recovered: Recovered,
+    lock: DirLock,
+    config: FilePersisterConfig,
   ) {
     this.dir = dir;
     this.#walPath = join(dir, WAL_FILE);
-    this.#wal = wal;
-    this.#walSize = walSize;
-    this.#state = state;
-    this.#nextSeq = nextSeq;
-    this.#compactRatio = options.compactRatio ?? DEFAULT_COMPACT_RATIO;
-    this.#compactMinBytes = options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
+    this.#wal = recovered.wal;
+    this.#walSize = recovered.walSize;
+    this.#state = recovered.state;
+    this.#nextSeq = recovered.nextSeq;
+    this.#lock = lock;
+    this.#compactRatio = config.compactRatio;
+    this.#compactMinBytes = config.compactMinBytes;
   }
 
   /**
-   * Opens (creating it if needed) the directory and recovers its state; see the rules above.
-   * Throws `CorruptStateError` for a damaged directory and `PersisterLockedError` if the
-   * directory is already open in this process.
+   * Opens (creating it if needed) the directory, locks it and recovers its state; see the
+   * rules above. Throws `RaftConfigError` for a bad option (before touching the disk),
+   * `PersisterLockedError` if another FilePersister has the directory open (in this process
+   * or another live one) and `CorruptStateError` for a damaged directory; on any of these
+   * nothing is left open or locked.
    */
   static async open(dir: string, options: FilePersisterOptions = {}): Promise<FilePersister> {
-    const ratio = options.compactRatio ?? DEFAULT_COMPACT_RATIO;
-    const minBytes = options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
-    if (!(ratio > 1) || !(minBytes >= 0)) {
-      throw new RangeError('compactRatio must be > 1 and compactMinBytes ≥ 0');
-    }
+    const config = checkOptions(dir, options);
     const wanted = resolve(dir);
     const created = await mkdir(wanted, { recursive: true });
     if (created !== undefined) await fsyncCreatedDirs(wanted, created);
     const root = await realpath(wanted);
-    if (openDirs.has(root)) throw new PersisterLockedError(root);
-    openDirs.add(root);
+    const lock = await lockDir(root, config.logger);
     try {
-      return await FilePersister.#recover(root, options);
+      return new FilePersister(root, await recoverDir(root, config.logger), lock, config);
     } catch (error) {
-      openDirs.delete(root);
+      await lock.release();
       throw error;
     }
-  }
-
-  static async #recover(dir: string, options: FilePersisterOptions): Promise<FilePersister> {
-    const names = await readdir(dir);
-    const walPath = join(dir, WAL_FILE);
-    const snapshotSeqs = names.flatMap((name) => {
-      const seq = snapshotFileSeq(name);
-      return seq === undefined ? [] : [seq];
-    });
-    const leftovers = names.filter(
-      (name) => name === WAL_TMP || (name.endsWith('.snap.tmp') && name.startsWith('snapshot-')),
-    );
-    let nextSeq = Math.max(0, ...snapshotSeqs) + 1;
-
-    if (!names.includes(WAL_FILE)) {
-      if (snapshotSeqs.length > 0) {
-        throw new CorruptStateError(
-          walPath,
-          0,
-          'missing-wal',
-          `the log is missing but ${snapshotSeqs.length} snapshot file(s) exist`,
-        );
-      }
-      for (const name of leftovers) await removeQuietly(join(dir, name));
-      const tmp = await writeDurableTmp(join(dir, WAL_TMP), [walHeader()]);
-      try {
-        await rename(join(dir, WAL_TMP), walPath);
-        await fsyncDir(dir);
-      } catch (error) {
-        await tmp.handle.close().catch(() => {});
-        throw error;
-      }
-      return new FilePersister(dir, tmp.handle, tmp.size, emptyState(), nextSeq, options);
-    }
-
-    // Read and check everything before changing anything on disk.
-    const bytes = await readFile(walPath);
-    const scan = scanWal(bytes, walPath);
-    const state = emptyState();
-    let refOffset = 0;
-    for (const { offset, record } of scan.records) {
-      applyRecord(state, record);
-      if (record.snapshot !== undefined) refOffset = offset;
-    }
-    const ref = state.snapshot;
-    if (ref !== undefined) {
-      const snapshotPath = join(dir, snapshotFileName(ref.seq));
-      if (!snapshotSeqs.includes(ref.seq)) {
-        throw new CorruptStateError(
-          walPath,
-          refOffset,
-          'missing-snapshot',
-          `the log refers to snapshot file ${snapshotFileName(ref.seq)}, which is missing`,
-        );
-      }
-      const file = parseSnapshotFile(await readFile(snapshotPath), snapshotPath);
-      if (
-        file.seq !== ref.seq ||
-        file.index !== ref.index ||
-        file.term !== ref.term ||
-        file.size !== ref.size ||
-        file.crc !== ref.crc
-      ) {
-        throw new CorruptStateError(
-          snapshotPath,
-          0,
-          'snapshot-mismatch',
-          `the snapshot file (index ${file.index}, term ${file.term}) is not the one the log at byte ${refOffset} refers to (index ${ref.index}, term ${ref.term})`,
-        );
-      }
-      state.snapshotData = file.data;
-      nextSeq = Math.max(nextSeq, ref.seq + 1);
-    }
-
-    // Repair: cut a torn final append, remove leftovers and unreferenced snapshot files.
-    const wal = await open(walPath, 'r+');
-    try {
-      if (scan.end < bytes.length) {
-        await wal.truncate(scan.end);
-        await wal.datasync();
-      }
-    } catch (error) {
-      await wal.close().catch(() => {});
-      throw error;
-    }
-    for (const name of leftovers) await removeQuietly(join(dir, name));
-    for (const seq of snapshotSeqs) {
-      if (seq !== ref?.seq) await removeQuietly(join(dir, snapshotFileName(seq)));
-    }
-    return new FilePersister(dir, wal, scan.end, state, nextSeq, options);
   }
 
   load(): PersistedState | undefined {
@@ -355,7 +229,10 @@ export class FilePersister implements Persister {
     return this.#enqueue(() => this.#compact());
   }
 
-  /** Waits for queued saves, then closes the files. Later saves reject with `PersisterClosedError`. */
+  /**
+   * Waits for queued saves, then closes the files and removes the lock. Later saves reject with
+   * `PersisterClosedError`.
+   */
   close(): Promise<void> {
     if (this.#closing === undefined) {
       this.#closed = true;
@@ -364,7 +241,7 @@ export class FilePersister implements Persister {
         try {
           await this.#wal.close();
         } finally {
-          openDirs.delete(this.dir);
+          await this.#lock.release();
         }
       })();
     }

@@ -5,7 +5,7 @@ import { crc32 } from './file-crc32.js';
 
 /**
  * The write-ahead log's byte format (see the header comment of file-persister.ts for why it
- * looks like this and how recovery reads it).
+ * looks like this, and file-wal-scan.ts for how recovery reads it).
  *
  *   file   := header record*
  *   header := "FLWL" u32le(version = 1)                                   (8 bytes)
@@ -50,6 +50,28 @@ export function walHeader(): Buffer {
   return header;
 }
 
+/**
+ * Checks the file header. A WAL is only ever created whole (written, fsynced, renamed), so a
+ * short or foreign header is damage, never a torn write.
+ */
+export function checkWalHeader(bytes: Buffer, path: string): void {
+  if (bytes.length < WAL_HEADER_BYTES) {
+    throw new CorruptStateError(path, 0, 'truncated', 'the log file is shorter than its header');
+  }
+  if (!bytes.subarray(0, 4).equals(WAL_MAGIC)) {
+    throw new CorruptStateError(path, 0, 'bad-magic', 'not a flotilla raft log file');
+  }
+  const version = bytes.readUInt32LE(4);
+  if (version !== WAL_VERSION) {
+    throw new CorruptStateError(
+      path,
+      4,
+      'unknown-version',
+      `unknown log format version ${version}`,
+    );
+  }
+}
+
 /** The bytes of one record, header included: what one `save` appends with one write. */
 export function frameRecord(record: WalRecord): Buffer {
   const wire: Record<string, unknown> = {};
@@ -82,57 +104,12 @@ export function frameRecord(record: WalRecord): Buffer {
   return framed;
 }
 
-export interface WalScan {
-  readonly records: readonly { readonly offset: number; readonly record: WalRecord }[];
-  /** Where the last complete record ends: the file is cut back to this length. */
-  readonly end: number;
-}
-
 /**
- * Reads a whole WAL. A final record cut short is left out (`end` stops before it); any
- * other damage throws `CorruptStateError`.
+ * Decodes a record's payload (its checksums already matched). A payload that is not a record
+ * is `CorruptStateError` ('malformed'): a write that passed both checksums was written whole,
+ * so this is not a torn append.
  */
-export function scanWal(bytes: Buffer, path: string): WalScan {
-  if (bytes.length < WAL_HEADER_BYTES) {
-    throw new CorruptStateError(path, 0, 'truncated', 'the log file is shorter than its header');
-  }
-  if (!bytes.subarray(0, 4).equals(WAL_MAGIC)) {
-    throw new CorruptStateError(path, 0, 'bad-magic', 'not a flotilla raft log file');
-  }
-  const version = bytes.readUInt32LE(4);
-  if (version !== WAL_VERSION) {
-    throw new CorruptStateError(
-      path,
-      4,
-      'unknown-version',
-      `unknown log format version ${version}`,
-    );
-  }
-  const records: { offset: number; record: WalRecord }[] = [];
-  let pos = WAL_HEADER_BYTES;
-  while (pos < bytes.length) {
-    // Cut inside the record header: a torn final append.
-    if (bytes.length - pos < RECORD_HEADER_BYTES) break;
-    const length = bytes.readUInt32LE(pos);
-    const payloadCrc = bytes.readUInt32LE(pos + 4);
-    if (crc32(bytes.subarray(pos, pos + 8)) !== bytes.readUInt32LE(pos + 8)) {
-      throw new CorruptStateError(path, pos, 'checksum', 'record header checksum mismatch');
-    }
-    if (length === 0) throw new CorruptStateError(path, pos, 'malformed', 'empty record');
-    const end = pos + RECORD_HEADER_BYTES + length;
-    // The header is intact and says the payload runs past the end: a torn final append.
-    if (end > bytes.length) break;
-    const payload = bytes.subarray(pos + RECORD_HEADER_BYTES, end);
-    if (crc32(payload) !== payloadCrc) {
-      throw new CorruptStateError(path, pos, 'checksum', 'record payload checksum mismatch');
-    }
-    records.push({ offset: pos, record: decodeRecord(payload, path, pos) });
-    pos = end;
-  }
-  return { records, end: pos };
-}
-
-function decodeRecord(payload: Uint8Array, path: string, offset: number): WalRecord {
+export function decodeRecord(payload: Uint8Array, path: string, offset: number): WalRecord {
   const malformed = (detail: string, cause?: unknown): CorruptStateError =>
     new CorruptStateError(
       path,

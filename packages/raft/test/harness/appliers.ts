@@ -75,7 +75,8 @@ export class AppliedLogs {
 
   /**
    * Replaces server i's view with a snapshot's. `index` is the apply message's snapshot index,
-   * or -1 when the harness installs the persisted snapshot at start1. Returns '' or an error.
+   * or -1 to skip the index check (the lab's start1 reads the snapshot from the persister, with
+   * no index; this harness gets it as an apply message). Returns '' or an error.
    */
   ingestSnap(i: number, snapshot: Uint8Array | undefined, index: number): string {
     if (snapshot === undefined || snapshot.length === 0) return `server ${i}: empty snapshot`;
@@ -131,6 +132,8 @@ export class AppliedLogs {
       let errMsg = '';
       if (msg.type === 'snapshot') {
         errMsg = this.ingestSnap(i, msg.snapshot, msg.index);
+      } else if (msg.type === 'noop') {
+        errMsg = `server ${i}: a no-op at ${msg.index} (the lab's indexes need noopOnElection off)`;
       } else {
         const lastApplied = this.lastApplied[i] as number;
         if (msg.index !== lastApplied + 1) {

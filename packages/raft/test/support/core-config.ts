@@ -36,6 +36,9 @@ export function coreConfig(
     maxInflightAppends: MAX_INFLIGHT,
     checkQuorum: false,
     preVote: false,
+    // Off by default so tests can count indexes; the no-op tests turn it on.
+    noopOnElection: false,
+    snapshotChunkBytes: 1024 * 1024,
     random: zeroRandom,
     ...options,
   };

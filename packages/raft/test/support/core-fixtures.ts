@@ -21,6 +21,14 @@ export function logOf(terms: readonly number[], firstIndex = 1): LogEntry[] {
   return terms.map((term, i) => ({ term, command: cmdAt(firstIndex + i, term) }));
 }
 
+/** An InstallSnapshot reply: the follower holds the snapshot (`done`), or wants `nextOffset`. */
+export const snapshotDone = (term: number) => ({ term, done: true, nextOffset: 0 });
+export const snapshotNext = (term: number, nextOffset: number) => ({
+  term,
+  done: false,
+  nextOffset,
+});
+
 /** Persisted state with the given term, vote and log terms (and optional snapshot). */
 export function stateOf(
   term: number,
@@ -57,7 +65,14 @@ export function voteArgs(args: Partial<RequestVoteArgs> & { term: number }): Req
 export function snapshotArgs(
   args: Partial<InstallSnapshotArgs> & { term: number; lastIncludedIndex: number },
 ): InstallSnapshotArgs {
-  return { leaderId: 0, lastIncludedTerm: args.term, data: new Uint8Array([1, 2, 3]), ...args };
+  return {
+    leaderId: 0,
+    lastIncludedTerm: args.term,
+    offset: 0,
+    data: new Uint8Array([1, 2, 3]),
+    done: true,
+    ...args,
+  };
 }
 
 export const ok = (term: number): AppendEntriesReply => ({

@@ -6,6 +6,7 @@
  */
 import type {
   AppendEntriesArgs,
+  InstallSnapshotArgs,
   LogEntry,
   RaftReplies,
   RequestVoteArgs,
@@ -105,7 +106,7 @@ export function checkDurable(
   if (d.lastIndex !== core.lastIndex) {
     fail(`durable last index ${d.lastIndex}, in memory ${core.lastIndex}`);
   }
-  for (const request of ready.requests) {
+  for (const request of [...ready.requestsBeforePersist, ...ready.requests]) {
     // A pre-vote asks about term + 1 without taking it: nothing to persist.
     if (request.method === 'RequestVote' && (request.args as { preVote?: boolean }).preVote)
       continue;
@@ -126,6 +127,13 @@ export function checkDurable(
       const { candidateId } = request.args as RequestVoteArgs;
       if (d.votedFor !== candidateId) fail(`grants a vote to ${candidateId} not durably cast`);
     }
+    if (request.method === 'InstallSnapshot' && (reply as RaftReplies['InstallSnapshot']).done) {
+      // "I hold that snapshot" must be durable: as the snapshot itself, or as a log reaching it.
+      const { lastIncludedIndex } = request.args as InstallSnapshotArgs;
+      if (d.snapshotIndex < lastIncludedIndex && d.lastIndex < lastIncludedIndex) {
+        fail(`answers done for a snapshot through ${lastIncludedIndex} it does not durably hold`);
+      }
+    }
     if (request.method === 'AppendEntries' && (reply as RaftReplies['AppendEntries']).success) {
       const args = request.args as AppendEntriesArgs;
       args.entries.forEach((entry, k) => {
@@ -139,6 +147,25 @@ export function checkDurable(
           fail(`acknowledges entry ${index} (term ${entry.term}) it has not durably stored`);
         }
       });
+    }
+  }
+}
+
+/**
+ * Node `i` is about to send `ready.requestsBeforePersist`, its persist not yet done: they may
+ * depend on nothing that `d`, its durable state before the persist, lacks. They are a leader's
+ * AppendEntries or InstallSnapshot of a durable term, never a vote request.
+ */
+export function checkSentBeforePersist(i: number, d: DurableView, ready: Ready): void {
+  for (const request of ready.requestsBeforePersist) {
+    if (request.method === 'RequestVote') {
+      throw new CoreNetViolation(`node ${i}: a RequestVote may not leave before its persist`);
+    }
+    if (request.args.term > d.term) {
+      throw new CoreNetViolation(
+        `node ${i}: sends ${request.method} of term ${request.args.term} before its persist, ` +
+          `durable term ${d.term}`,
+      );
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * `CoreNet`: a deterministic in-memory network wiring N pure cores together the way node.ts
- * drives one core (ready() → persist → send requests / replies → apply → advance(ready)), with
+ * drives one core (ready() → send requestsBeforePersist → persist → send requests / replies →
+ * apply → advance(ready)), with
  * links to cut, RPCs to deliver, drop or time out one by one, crashes and restarts from each
  * core's `MemoryPersister`. After every Ready it persists, it runs the checks of
  * core-net-checks.ts, so a safety or durability breach throws `CoreNetViolation` at the step
@@ -21,6 +22,7 @@ import {
   checkDurable,
   checkLeader,
   checkLogMatching,
+  checkSentBeforePersist,
   type DurableView,
   durableView,
 } from './core-net-checks.js';
@@ -77,6 +79,8 @@ export class CoreNet extends Links {
   readonly committed = new Map<number, unknown>();
   /** How many RPCs were delivered (requests and replies). */
   delivered = 0;
+  /** RPCs that `deliverAll` (and so `run`) leaves on the wire. */
+  held: ((rpc: Rpc) => boolean) | undefined;
 
   readonly #processing = new Map<number, Rpc>();
   #nextRequestId = 1;
@@ -187,18 +191,12 @@ export class CoreNet extends Links {
   handleReady(i: number, ready: Ready, options: { advance?: boolean } = {}): void {
     const core = this.core(i);
     (this.readies[i] as Ready[]).push(ready);
+    const checking = this.options.checkDurability !== false;
+    if (checking) checkSentBeforePersist(i, this.durable(i), ready);
+    this.#sendRequests(i, ready.requestsBeforePersist);
     if (ready.persist !== undefined) (this.persisters[i] as MemoryPersister).save(ready.persist);
-    if (this.options.checkDurability !== false) this.#checkDurable(i, ready);
-    for (const request of ready.requests) {
-      this.queue.push({
-        from: i,
-        fromIncarnation: this.incarnation[i] as number,
-        to: request.to,
-        request,
-        reply: undefined,
-        phase: 'request',
-      });
-    }
+    if (checking) this.#checkDurable(i, ready);
+    this.#sendRequests(i, ready.requests);
     for (const { requestId, reply } of ready.replies) {
       const rpc = this.#processing.get(requestId);
       if (rpc === undefined) continue;
@@ -211,6 +209,19 @@ export class CoreNet extends Links {
     (this.reads[i] as ReadOutcome[]).push(...ready.reads);
     if (options.advance !== false) core.advance(ready);
     this.#checkLeader(i);
+  }
+
+  #sendRequests(i: number, requests: readonly OutgoingRequest[]): void {
+    for (const request of requests) {
+      this.queue.push({
+        from: i,
+        fromIncarnation: this.incarnation[i] as number,
+        to: request.to,
+        request,
+        reply: undefined,
+        phase: 'request',
+      });
+    }
   }
 
   /** Delivers (or, if the link is cut or a server is down, fails) one RPC from the wire. */
@@ -244,14 +255,26 @@ export class CoreNet extends Links {
     rpc.timedOut = true;
   }
 
-  /** Delivers in FIFO order (processing every node in between) until the wire is empty. */
+  /**
+   * Delivers in FIFO order (processing every node in between) until the wire is empty, except
+   * for the RPCs `held` matches: they stay on the wire (a slow transfer) until it stops holding
+   * them.
+   */
   deliverAll(limit = 200_000): void {
     let steps = 0;
+    const next = (): number => {
+      const held = this.held;
+      return held === undefined
+        ? this.queue.length > 0
+          ? 0
+          : -1
+        : this.queue.findIndex((rpc) => !held(rpc));
+    };
     this.processAll();
-    while (this.queue.length > 0) {
-      while (this.queue.length > 0) {
+    while (next() >= 0) {
+      for (let k = next(); k >= 0; k = next()) {
         if (++steps > limit) throw new Error(`wire not quiet after ${limit} deliveries`);
-        this.deliverAt(0);
+        this.deliverAt(k);
       }
       this.processAll();
     }
@@ -357,8 +380,10 @@ export class CoreNet extends Links {
           `node ${i}: applied index ${msg.index} after ${applied.length} (out of order)`,
         );
       }
-      checkCommitted(this.committed, i, msg.index, msg.command);
-      applied.push(msg.command);
+      // The service's list keeps a slot for a leader's no-op, so its length stays the index.
+      const command = msg.type === 'noop' ? noopMarker(msg.term) : msg.command;
+      checkCommitted(this.committed, i, msg.index, command);
+      applied.push(command);
     }
     const every = this.options.snapshotEvery;
     const core = this.core(i);
@@ -395,4 +420,9 @@ export class CoreNet extends Links {
   checkAppliedPrefixes(): void {
     checkAppliedPrefixes(this.applied);
   }
+}
+
+/** What the test service records for a leader's no-op of `term`. */
+export function noopMarker(term: number): { readonly noop: number } {
+  return { noop: term };
 }

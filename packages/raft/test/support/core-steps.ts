@@ -38,13 +38,18 @@ export function deliver<M extends RaftMethod>(
   return { reply: out.reply as RaftReplies[M], ready };
 }
 
-/** The requests of a Ready by method and (optionally) destination. */
+/** Every request of a Ready: those that may leave before its persist, then the others. */
+export function allRequests(ready: Ready): OutgoingRequest[] {
+  return [...ready.requestsBeforePersist, ...ready.requests];
+}
+
+/** The requests of a Ready (both lists) by method and (optionally) destination. */
 export function requestsOf<M extends RaftMethod>(
   ready: Ready | readonly OutgoingRequest[],
   method: M,
   to?: number,
 ): OutgoingRequest<M>[] {
-  const list = Array.isArray(ready) ? ready : (ready as Ready).requests;
+  const list = Array.isArray(ready) ? ready : allRequests(ready as Ready);
   return (list as readonly OutgoingRequest[]).filter(
     (r): r is OutgoingRequest<M> => r.method === method && (to === undefined || r.to === to),
   );
