@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * Tests import sibling packages from their sources, so `pnpm test` needs no build first and a
  * change in one package is seen at once by the tests of the packages that use it. The dev-only
- * helpers of tools/devkit have no build at all: `@flotilla/devkit/bench/stats` is
+ * helpers of tools/devkit and tools/labkit have no build at all: `@flotilla/devkit/bench/stats` is
  * tools/devkit/src/bench/stats.ts (as its package.json exports say, for tsx and tsc).
  */
 export const workspaceAliases: Record<string, string> = {
@@ -28,4 +28,6 @@ export const workspaceAliases: Record<string, string> = {
     ]),
   ),
   '@flotilla/devkit': fileURLToPath(new URL('./tools/devkit/src', import.meta.url)),
+  // `@flotilla/labkit` is src/index.ts; `@flotilla/labkit/<module>` is src/<module>.ts.
+  '@flotilla/labkit': fileURLToPath(new URL('./tools/labkit/src', import.meta.url)),
 };
