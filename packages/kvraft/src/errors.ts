@@ -1,0 +1,77 @@
+/**
+ * Typed errors of @flotilla/kvraft. Each class has a stable `code`; match on the code, not on
+ * the message. Network trouble and leader changes are never errors: the clerk retries until
+ * a leader answers (forever, as the lab's). These are the answers retrying cannot change.
+ */
+export class KvraftError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
+ * The clerk was closed. An operation cut short by `close()` may or may not have taken effect;
+ * it will not take effect twice.
+ */
+export class ClerkClosedError extends KvraftError {
+  constructor() {
+    super('ERR_CLERK_CLOSED', 'the clerk is closed');
+  }
+}
+
+/**
+ * A server refused the request as malformed or unknown (`BAD_ARGUMENTS`, `UNKNOWN_METHOD`,
+ * `BAD_FRAME`), or answered with a reply of the wrong shape: the clerk and server disagree on
+ * the protocol, or the peer is not a kvraft server.
+ */
+export class BadRequestError extends KvraftError {
+  constructor(message: string) {
+    super('ERR_BAD_REQUEST', message);
+  }
+}
+
+/**
+ * A server failed in a way the clerk cannot retry past: its handler threw, its reply was too
+ * large, or it refused the shared secret. `reason` is the transport's no-reply code.
+ */
+export class ServerError extends KvraftError {
+  readonly reason: string;
+
+  constructor(reason: string, message: string) {
+    super('ERR_SERVER', `${reason}: ${message}`);
+    this.reason = reason;
+  }
+}
+
+/**
+ * The service has applied a later request from this clerk's id than the one being retried:
+ * two clerks share an id (let the clerk draw one), or the cluster was replaced by one with
+ * other history.
+ */
+export class SessionConflictError extends KvraftError {
+  readonly clientId: number;
+  readonly seq: number;
+
+  constructor(clientId: number, seq: number) {
+    super(
+      'ERR_SESSION_CONFLICT',
+      `the service has applied a later request than #${seq} from client ${clientId}`,
+    );
+    this.clientId = clientId;
+    this.seq = seq;
+  }
+}
+
+/** An option of `startKvServer` or `Clerk` that cannot work; `option` names it. */
+export class KvraftConfigError extends KvraftError {
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super('ERR_KVRAFT_CONFIG', `${option} ${message}`);
+    this.option = option;
+  }
+}

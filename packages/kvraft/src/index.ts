@@ -1,0 +1,18 @@
+// The public surface; the README's API table lists exactly these. The wire protocol (argument
+// and reply shapes, their guards) and the id draw are internal: tests import them by path.
+export {
+  Clerk,
+  type ClerkOptions,
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_RETRY_DELAY_MS,
+} from './clerk.js';
+export {
+  BadRequestError,
+  ClerkClosedError,
+  KvraftConfigError,
+  KvraftError,
+  ServerError,
+  SessionConflictError,
+} from './errors.js';
+export { KvMachine, type KvOp, type KvSnapshot } from './machine.js';
+export { KvServer, type KvServerOptions, startKvServer } from './server.js';
