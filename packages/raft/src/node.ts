@@ -9,6 +9,7 @@ import { nodeConfig } from './node-config.js';
 import { NodeFailures } from './node-failures.js';
 import { settleRead, type Waiter } from './node-reads.js';
 import type { PersistedState, Persister } from './persister/persister.js';
+import { RefusedSends, rejectionCause, sendOutcome } from './refused-sends.js';
 import { type RaftNodeState, StateChanges } from './state-changes.js';
 
 export type { RaftNodeState } from './state-changes.js';
@@ -87,6 +88,8 @@ export class RaftNode {
   readonly #applies: ApplyDelivery;
   readonly #states: StateChanges;
   readonly #failures: NodeFailures;
+  /** Refused peer calls, each logged once (see refused-sends.ts). */
+  readonly #refused: RefusedSends;
   readonly #pendingReplies = new Map<number, Waiter<RaftReplies[RaftMethod]>>();
   readonly #pendingReads = new Map<number, Waiter<number>>();
   #nextId = 1;
@@ -109,6 +112,7 @@ export class RaftNode {
     this.#options = options;
     this.#core = new RaftCore(config.core, state);
     this.#failures = new NodeFailures(this, options.logger, options.onFatal);
+    this.#refused = new RefusedSends(options.me, options.logger);
     this.#applies = new ApplyDelivery((err) => this.#failures.applyListenerFailed(err));
     // The service restores from the apply stream alone, never from the persister.
     const snapshot = state?.snapshot;
@@ -346,13 +350,20 @@ export class RaftNode {
       (result) => {
         if (this.#killed) return;
         const guard = isReply[request.method] as (value: unknown) => boolean;
-        if (result.ok && guard(result.reply))
+        const outcome = sendOutcome(result, result.ok && guard(result.reply));
+        if (outcome.kind === 'answered') {
+          this.#refused.answered(request.to);
           this.#core.stepResponse(request, result.reply as never);
-        else this.#core.stepFailure(request);
+        } else {
+          if (outcome.kind === 'refused')
+            this.#refused.refused(request.to, request.method, outcome.cause);
+          this.#core.stepFailure(request);
+        }
         this.#kick();
       },
-      () => {
+      (err: unknown) => {
         if (this.#killed) return;
+        this.#refused.refused(request.to, request.method, rejectionCause(err));
         this.#core.stepFailure(request);
         this.#kick();
       },
