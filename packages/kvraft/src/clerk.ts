@@ -1,9 +1,10 @@
 import {
-  type CallResult,
   type ClientEnd,
   type Clock,
+  INTERRUPTED,
+  Interrupter,
+  isRetryable,
   type NoReplyCode,
-  noReplyKind,
   type Random,
   realClock,
 } from '@flotilla/transport';
@@ -44,9 +45,6 @@ export interface ClerkOptions {
   readonly onClose?: () => Promise<void> | void;
 }
 
-/** What a wait returns when `close()` cut it short. */
-const INTERRUPTED = Symbol('interrupted');
-
 /** A server's answer the clerk acts on: done, or try another server. */
 type Answer<T> = { readonly done: true; readonly value: T } | { readonly done: false };
 
@@ -75,8 +73,8 @@ export class Clerk {
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
-  /** Ends the one wait in progress (an attempt or a pause) when `close()` is called. */
-  #interrupt: (() => void) | undefined;
+  /** The one wait in progress (an attempt or a pause), ended by `close()`. */
+  readonly #waits = new Interrupter();
 
   constructor(ends: readonly ClientEnd[], options: ClerkOptions = {}) {
     if (ends.length === 0) throw new KvraftConfigError('ends', 'must hold one end per server');
@@ -122,7 +120,7 @@ export class Clerk {
 
   async #shutDown(): Promise<void> {
     this.#closed = true;
-    this.#interrupt?.();
+    this.#waits.interrupt();
     await this.#onClose?.();
   }
 
@@ -165,9 +163,7 @@ export class Clerk {
     for (let failures = 1; ; failures++) {
       if (this.#closed) throw new ClerkClosedError();
       const end = this.#ends[this.#leader] as ClientEnd;
-      const result = await this.#interruptible(
-        end.call(name, args, { timeoutMs: this.#timeoutMs }),
-      );
+      const result = await this.#waits.race(end.call(name, args, { timeoutMs: this.#timeoutMs }));
       if (result === INTERRUPTED || this.#closed) throw new ClerkClosedError();
       if (result.ok) {
         const answer = judge(result.reply);
@@ -175,51 +171,15 @@ export class Clerk {
           throw new BadRequestError(`${name}: the server's reply has the wrong shape`);
         }
         if (answer.done) return answer.value;
-      } else if (!retryable(result)) {
+      } else if (!isRetryable(result.code)) {
         throw refusedCall(name, result.code, result.message);
       }
       this.#leader = (this.#leader + 1) % n;
       // Every server failed in turn: most likely no leader yet. Without the pause a clerk on a
       // reliable simulated network would spin at one virtual instant.
-      if (failures % n === 0) await this.#pause();
+      if (failures % n === 0) await this.#waits.sleep(this.#clock, this.#retryDelayMs);
     }
   }
-
-  #pause(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = this.#clock.setTimeout(() => {
-        this.#interrupt = undefined;
-        resolve();
-      }, this.#retryDelayMs);
-      this.#interrupt = () => {
-        this.#clock.clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  /** `work`'s outcome, or `INTERRUPTED` as soon as `close()` is called. */
-  #interruptible<T>(work: Promise<T>): Promise<T | typeof INTERRUPTED> {
-    return new Promise((resolve, reject) => {
-      this.#interrupt = () => resolve(INTERRUPTED);
-      work.then(
-        (value) => {
-          this.#interrupt = undefined;
-          resolve(value);
-        },
-        (err: unknown) => {
-          this.#interrupt = undefined;
-          reject(err);
-        },
-      );
-    });
-  }
-}
-
-/** Lost or unavailable: this server may answer later, another may answer now. */
-function retryable(result: CallResult<unknown> & { ok: false }): boolean {
-  const kind = noReplyKind(result.code);
-  return kind === 'lost' || kind === 'unavailable';
 }
 
 function refusedCall(name: string, code: NoReplyCode, message: string | undefined): Error {

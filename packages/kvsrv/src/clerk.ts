@@ -4,6 +4,8 @@ import {
   type ClientEnd,
   type Clock,
   FrameTooLargeError,
+  INTERRUPTED,
+  Interrupter,
   type NoReplyCode,
   noReplyKind,
   type Random,
@@ -37,9 +39,6 @@ export interface ClerkOptions {
   readonly onClose?: () => Promise<void> | void;
 }
 
-/** What a wait returns when `close()` cut it short. */
-const INTERRUPTED = Symbol('interrupted');
-
 /**
  * The lab's clerk: `get`, `put` and `append` as promises that settle once, after the server
  * answered. Each attempt that gets no reply is resent (forever, as in the lab), and each
@@ -66,11 +65,8 @@ export class Clerk {
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
-  /**
-   * Ends the wait in progress (an attempt or a pause) when `close()` is called. Operations run
-   * one at a time, so at most one wait is pending and one slot holds it.
-   */
-  #interrupt: (() => void) | undefined;
+  /** The wait in progress (an attempt or a pause), ended by `close()`; operations run one at a time. */
+  readonly #waits = new Interrupter();
 
   constructor(end: ClientEnd, options: ClerkOptions = {}) {
     this.#end = end;
@@ -119,7 +115,7 @@ export class Clerk {
 
   async #shutDown(): Promise<void> {
     this.#closed = true;
-    this.#interrupt?.();
+    this.#waits.interrupt();
     await this.#onClose?.();
   }
 
@@ -152,7 +148,7 @@ export class Clerk {
     let pauses = 0;
     for (;;) {
       if (this.#closed) throw new ClerkClosedError();
-      const result = await this.#interruptible(this.#send(name, args, options));
+      const result = await this.#waits.race(this.#send(name, args, options));
       if (result === INTERRUPTED || this.#closed) throw new ClerkClosedError();
       if (result.ok) return this.#accept(name, result.reply, args);
       const kind = noReplyKind(result.code);
@@ -206,33 +202,7 @@ export class Clerk {
   #pause(pauses: number): Promise<void> {
     const cap = Math.min(this.#maxRetryDelayMs, this.#retryDelayMs * 2 ** Math.min(pauses, 30));
     const delay = cap / 2 + this.#random.next() * (cap / 2);
-    return new Promise((resolve) => {
-      const timer = this.#clock.setTimeout(() => {
-        this.#interrupt = undefined;
-        resolve();
-      }, delay);
-      this.#interrupt = () => {
-        this.#clock.clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  /** `work`'s outcome, or `INTERRUPTED` as soon as `close()` is called. */
-  #interruptible<T>(work: Promise<T>): Promise<T | typeof INTERRUPTED> {
-    return new Promise((resolve, reject) => {
-      this.#interrupt = () => resolve(INTERRUPTED);
-      work.then(
-        (value) => {
-          this.#interrupt = undefined;
-          resolve(value);
-        },
-        (err: unknown) => {
-          this.#interrupt = undefined;
-          reject(err);
-        },
-      );
-    });
+    return this.#waits.sleep(this.#clock, delay);
   }
 }
 

@@ -12,6 +12,7 @@ export {
   SimulationError,
   TransportError,
 } from './errors.js';
+export { INTERRUPTED, Interrupter } from './interrupter.js';
 export { type Logger, rateLimitedLogger, silentLogger, stderrLogger } from './logger.js';
 export { type Random, randomSeed, SeededRandom, systemRandom } from './random.js';
 export {
