@@ -42,6 +42,20 @@ export interface GenericOptions {
   readonly randomkeys: boolean;
 }
 
+/** GenericTest's arguments, in the lab's order (part, nclients, nservers, unreliable, crash, partitions, maxraftstate, randomkeys). */
+export function genericArgs(
+  part: Part,
+  nclients: number,
+  nservers: number,
+  unreliable: boolean,
+  crash: boolean,
+  partitions: boolean,
+  maxraftstate: number,
+  randomkeys: boolean,
+): GenericOptions {
+  return { part, nclients, nservers, unreliable, crash, partitions, maxraftstate, randomkeys };
+}
+
 /** GenericTest's title, built exactly as the lab's. */
 export function genericTitle(o: GenericOptions): string {
   let title = 'Test: ';

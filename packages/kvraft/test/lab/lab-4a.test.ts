@@ -1,44 +1,25 @@
 import { describe, it } from 'vitest';
-import { type GenericOptions, genericTest, genericTestSpeed } from './generic.js';
+import { type GenericOptions, genericArgs, genericTest, genericTestSpeed } from './generic.js';
 import { onePartition, unreliableOneKey } from './special.js';
 
 /** Virtual time makes each test fast; the budget is for a loaded 2-core machine. */
 const TIMEOUT_MS = 120_000;
 
-/** GenericTest's arguments, in the lab's order (nclients, nservers, unreliable, crash, partitions, maxraftstate, randomkeys). */
-function generic4A(
-  nclients: number,
-  nservers: number,
-  unreliable: boolean,
-  crash: boolean,
-  partitions: boolean,
-  maxraftstate: number,
-  randomkeys: boolean,
-): GenericOptions {
-  return {
-    part: '4A',
-    nclients,
-    nservers,
-    unreliable,
-    crash,
-    partitions,
-    maxraftstate,
-    randomkeys,
-  };
-}
-
 const cases: readonly (readonly [string, GenericOptions])[] = [
-  ['TestBasic4A', generic4A(1, 5, false, false, false, -1, false)],
-  ['TestConcurrent4A', generic4A(5, 5, false, false, false, -1, false)],
-  ['TestUnreliable4A', generic4A(5, 5, true, false, false, -1, false)],
-  ['TestManyPartitionsOneClient4A', generic4A(1, 5, false, false, true, -1, false)],
-  ['TestManyPartitionsManyClients4A', generic4A(5, 5, false, false, true, -1, false)],
-  ['TestPersistOneClient4A', generic4A(1, 5, false, true, false, -1, false)],
-  ['TestPersistConcurrent4A', generic4A(5, 5, false, true, false, -1, false)],
-  ['TestPersistConcurrentUnreliable4A', generic4A(5, 5, true, true, false, -1, false)],
-  ['TestPersistPartition4A', generic4A(5, 5, false, true, true, -1, false)],
-  ['TestPersistPartitionUnreliable4A', generic4A(5, 5, true, true, true, -1, false)],
-  ['TestPersistPartitionUnreliableLinearizable4A', generic4A(15, 7, true, true, true, -1, true)],
+  ['TestBasic4A', genericArgs('4A', 1, 5, false, false, false, -1, false)],
+  ['TestConcurrent4A', genericArgs('4A', 5, 5, false, false, false, -1, false)],
+  ['TestUnreliable4A', genericArgs('4A', 5, 5, true, false, false, -1, false)],
+  ['TestManyPartitionsOneClient4A', genericArgs('4A', 1, 5, false, false, true, -1, false)],
+  ['TestManyPartitionsManyClients4A', genericArgs('4A', 5, 5, false, false, true, -1, false)],
+  ['TestPersistOneClient4A', genericArgs('4A', 1, 5, false, true, false, -1, false)],
+  ['TestPersistConcurrent4A', genericArgs('4A', 5, 5, false, true, false, -1, false)],
+  ['TestPersistConcurrentUnreliable4A', genericArgs('4A', 5, 5, true, true, false, -1, false)],
+  ['TestPersistPartition4A', genericArgs('4A', 5, 5, false, true, true, -1, false)],
+  ['TestPersistPartitionUnreliable4A', genericArgs('4A', 5, 5, true, true, true, -1, false)],
+  [
+    'TestPersistPartitionUnreliableLinearizable4A',
+    genericArgs('4A', 15, 7, true, true, true, -1, true),
+  ],
 ];
 
 const byName = new Map(cases);

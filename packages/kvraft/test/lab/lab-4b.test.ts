@@ -1,44 +1,22 @@
 import { describe, it } from 'vitest';
-import { type GenericOptions, genericTest, genericTestSpeed } from './generic.js';
+import { type GenericOptions, genericArgs, genericTest, genericTestSpeed } from './generic.js';
 import { snapshotRpc, snapshotSize } from './special.js';
 
 /** Virtual time makes each test fast; the budget is for a loaded 2-core machine. */
 const TIMEOUT_MS = 120_000;
 
-/** GenericTest's arguments, in the lab's order (nclients, nservers, unreliable, crash, partitions, maxraftstate, randomkeys). */
-function generic4B(
-  nclients: number,
-  nservers: number,
-  unreliable: boolean,
-  crash: boolean,
-  partitions: boolean,
-  maxraftstate: number,
-  randomkeys: boolean,
-): GenericOptions {
-  return {
-    part: '4B',
-    nclients,
-    nservers,
-    unreliable,
-    crash,
-    partitions,
-    maxraftstate,
-    randomkeys,
-  };
-}
-
 const cases: readonly (readonly [string, GenericOptions])[] = [
-  ['TestSnapshotRecover4B', generic4B(1, 5, false, true, false, 1000, false)],
-  ['TestSnapshotRecoverManyClients4B', generic4B(20, 5, false, true, false, 1000, false)],
-  ['TestSnapshotUnreliable4B', generic4B(5, 5, true, false, false, 1000, false)],
-  ['TestSnapshotUnreliableRecover4B', generic4B(5, 5, true, true, false, 1000, false)],
+  ['TestSnapshotRecover4B', genericArgs('4B', 1, 5, false, true, false, 1000, false)],
+  ['TestSnapshotRecoverManyClients4B', genericArgs('4B', 20, 5, false, true, false, 1000, false)],
+  ['TestSnapshotUnreliable4B', genericArgs('4B', 5, 5, true, false, false, 1000, false)],
+  ['TestSnapshotUnreliableRecover4B', genericArgs('4B', 5, 5, true, true, false, 1000, false)],
   [
     'TestSnapshotUnreliableRecoverConcurrentPartition4B',
-    generic4B(5, 5, true, true, true, 1000, false),
+    genericArgs('4B', 5, 5, true, true, true, 1000, false),
   ],
   [
     'TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable4B',
-    generic4B(15, 7, true, true, true, 1000, true),
+    genericArgs('4B', 15, 7, true, true, true, 1000, true),
   ],
 ];
 
