@@ -5,7 +5,7 @@ import {
   type StartServer,
   withServiceConfig,
 } from '@flotilla/labkit';
-import { type Sim, silentLogger, simulateTest } from '@flotilla/transport';
+import { type Sim, type SimulationReport, silentLogger, simulateTest } from '@flotilla/transport';
 import { Clerk, type KvServer, startKvServer } from '../../src/index.js';
 
 /** kvraft's server as labkit's harness drives it. */
@@ -45,6 +45,16 @@ export const makeKvClerk: ClerkFactory<Clerk> = (ends, env) =>
 
 export type KvConfig = ServiceCluster<KvLabServer, Clerk>;
 
+/** How one run of a lab test is seeded and what it prints (the stress runner: any seed, quiet). */
+export interface LabRunOptions {
+  /** Default: `simulateTest`'s, from the test's name (or FLOTILLA_SEED). */
+  readonly seed?: number;
+  /** Print neither the lab's lines (title, Passed, info) nor the timing line. */
+  readonly quiet?: boolean;
+}
+
+const silent = (): void => {};
+
 /** Each lab test's wall and virtual time, printed once it passes (the suite's budget). */
 function timing(name: string, wallMs: number, virtualMs: number, rpcs: number): void {
   console.log(
@@ -54,20 +64,26 @@ function timing(name: string, wallMs: number, virtualMs: number, rpcs: number): 
 
 /**
  * One lab test: kvraft's `make_config(n, unreliable, maxraftstate)` and `defer cleanup()` in
- * virtual time, failing past 120 s of it (`simulateTest`), seeded by the test's name.
+ * virtual time, failing past 120 s of it (`simulateTest`), seeded by `run.seed`.
  */
 export async function runKvTest(
   name: string,
+  run: LabRunOptions,
   config: { readonly n: number; readonly unreliable: boolean; readonly maxraftstate: number },
   body: (cfg: KvConfig, sim: Sim) => Promise<void>,
-): Promise<void> {
+): Promise<SimulationReport<void>> {
   const started = performance.now();
-  const report = await simulateTest(name, (sim) =>
-    withServiceConfig(
-      sim,
-      { ...config, startServer: startKvLabServer, makeClerk: makeKvClerk },
-      (cfg) => body(cfg, sim),
-    ),
+  const log = run.quiet === true ? { log: silent } : {};
+  const report = await simulateTest(
+    name,
+    (sim) =>
+      withServiceConfig(
+        sim,
+        { ...config, ...log, startServer: startKvLabServer, makeClerk: makeKvClerk },
+        (cfg) => body(cfg, sim),
+      ),
+    { seed: run.seed },
   );
-  timing(name, performance.now() - started, report.virtualMs, report.rpcs);
+  if (run.quiet !== true) timing(name, performance.now() - started, report.virtualMs, report.rpcs);
+  return report;
 }

@@ -14,7 +14,8 @@ import {
   speedLimitMs,
   startPartitioner,
 } from '@flotilla/labkit';
-import { type KvConfig, runKvTest } from './config.js';
+import type { SimulationReport } from '@flotilla/transport';
+import { type KvConfig, type LabRunOptions, runKvTest } from './config.js';
 
 export type Part = '4A' | '4B';
 
@@ -73,9 +74,13 @@ export function genericTitle(o: GenericOptions): string {
  * partitioner), heal, crash and restart every server, collect and check each client's appends,
  * check log or snapshot sizes; then the whole history must be linearizable.
  */
-export function genericTest(name: string, o: GenericOptions): Promise<void> {
+export function genericTest(
+  name: string,
+  o: GenericOptions,
+  run: LabRunOptions = {},
+): Promise<SimulationReport<void>> {
   const config = { n: o.nservers, unreliable: o.unreliable, maxraftstate: o.maxraftstate };
-  return runKvTest(name, config, async (cfg) => {
+  return runKvTest(name, run, config, async (cfg) => {
     const { world } = cfg;
     world.begin(genericTitle(o));
     const history = world.history();
@@ -127,8 +132,13 @@ export function genericTest(name: string, o: GenericOptions): Promise<void> {
  * The lab's GenericTestSpeed: 3 reliable servers, one clerk; after a first Get, 1,000
  * sequential Appends must take at most 1,000 × 33,333,333 ns (3 per 100 ms heartbeat).
  */
-export function genericTestSpeed(name: string, part: Part, maxraftstate: number): Promise<void> {
-  return runKvTest(name, { n: 3, unreliable: false, maxraftstate }, async (cfg) => {
+export function genericTestSpeed(
+  name: string,
+  part: Part,
+  maxraftstate: number,
+  run: LabRunOptions = {},
+): Promise<SimulationReport<void>> {
+  return runKvTest(name, run, { n: 3, unreliable: false, maxraftstate }, async (cfg) => {
     const { world } = cfg;
     world.begin(`Test: ops complete fast enough (${part})`);
     const ck = world.counted(cfg.makeClient());

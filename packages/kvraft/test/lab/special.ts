@@ -6,11 +6,15 @@ import {
   MAX_RAFT_STATE_FACTOR,
   spawnClientsAndWait,
 } from '@flotilla/labkit';
-import { runKvTest } from './config.js';
+import type { SimulationReport } from '@flotilla/transport';
+import { type LabRunOptions, runKvTest } from './config.js';
 
 /** TestUnreliableOneKey4A: 5 clients × 10 sequential Appends to one key, 3 unreliable servers. */
-export function unreliableOneKey(name: string): Promise<void> {
-  return runKvTest(name, { n: 3, unreliable: true, maxraftstate: -1 }, async (cfg) => {
+export function unreliableOneKey(
+  name: string,
+  run: LabRunOptions = {},
+): Promise<SimulationReport<void>> {
+  return runKvTest(name, run, { n: 3, unreliable: true, maxraftstate: -1 }, async (cfg) => {
     const { world } = cfg;
     const ck = world.counted(cfg.makeClient());
     world.begin('Test: concurrent append to same key, unreliable (4A)');
@@ -32,8 +36,11 @@ export function unreliableOneKey(name: string): Promise<void> {
  * TestOnePartition4A: a majority without the leader makes progress; the minority (with the old
  * leader) completes nothing for 1 s; after healing, its pending Put completes within 3 s.
  */
-export function onePartition(name: string): Promise<void> {
-  return runKvTest(name, { n: 5, unreliable: false, maxraftstate: -1 }, async (cfg) => {
+export function onePartition(
+  name: string,
+  run: LabRunOptions = {},
+): Promise<SimulationReport<void>> {
+  return runKvTest(name, run, { n: 5, unreliable: false, maxraftstate: -1 }, async (cfg) => {
     const { world } = cfg;
     const ck = world.counted(cfg.makeClient());
     await ck.put('1', '13');
@@ -88,9 +95,12 @@ export function onePartition(name: string): Promise<void> {
  * TestSnapshotRPC4B: a majority trims its log while server 2 is cut off; then server 2 must
  * be caught up by InstallSnapshot to form a majority with server 0.
  */
-export function snapshotRpc(name: string): Promise<void> {
+export function snapshotRpc(
+  name: string,
+  run: LabRunOptions = {},
+): Promise<SimulationReport<void>> {
   const maxraftstate = 1000;
-  return runKvTest(name, { n: 3, unreliable: false, maxraftstate }, async (cfg) => {
+  return runKvTest(name, run, { n: 3, unreliable: false, maxraftstate }, async (cfg) => {
     const { world } = cfg;
     const ck = world.counted(cfg.makeClient());
     world.begin('Test: InstallSnapshot RPC (4B)');
@@ -138,10 +148,13 @@ export function snapshotRpc(name: string): Promise<void> {
 }
 
 /** TestSnapshotSize4B: 800 ops on one key keep Raft state ≤ 8,000 and the snapshot ≤ 500 bytes. */
-export function snapshotSize(name: string): Promise<void> {
+export function snapshotSize(
+  name: string,
+  run: LabRunOptions = {},
+): Promise<SimulationReport<void>> {
   const maxraftstate = 1000;
   const maxsnapshotstate = 500;
-  return runKvTest(name, { n: 3, unreliable: false, maxraftstate }, async (cfg) => {
+  return runKvTest(name, run, { n: 3, unreliable: false, maxraftstate }, async (cfg) => {
     const { world } = cfg;
     const ck = world.counted(cfg.makeClient());
     world.begin('Test: snapshot size is reasonable (4B)');
