@@ -9,7 +9,7 @@ import { nodeConfig } from './node-config.js';
 import { NodeFailures } from './node-failures.js';
 import { settleRead, type Waiter } from './node-reads.js';
 import type { PersistedState, Persister } from './persister/persister.js';
-import { RefusedSends, rejectionCause, sendOutcome } from './refused-sends.js';
+import { RefusedSends, rejection, sendOutcome } from './refused-sends.js';
 import { type RaftNodeState, StateChanges } from './state-changes.js';
 
 export type { RaftNodeState } from './state-changes.js';
@@ -352,18 +352,18 @@ export class RaftNode {
         const guard = isReply[request.method] as (value: unknown) => boolean;
         const outcome = sendOutcome(result, result.ok && guard(result.reply));
         if (outcome.kind === 'answered') {
-          this.#refused.answered(request.to);
+          this.#refused.answered(request.to, request.method);
           this.#core.stepResponse(request, result.reply as never);
         } else {
           if (outcome.kind === 'refused')
-            this.#refused.refused(request.to, request.method, outcome.cause);
+            this.#refused.refused(request.to, request.method, outcome);
           this.#core.stepFailure(request);
         }
         this.#kick();
       },
       (err: unknown) => {
         if (this.#killed) return;
-        this.#refused.refused(request.to, request.method, rejectionCause(err));
+        this.#refused.refused(request.to, request.method, rejection(err));
         this.#core.stepFailure(request);
         this.#kick();
       },

@@ -75,18 +75,34 @@ describe('refused peer calls are logged once, never retried in silence', () => {
     ])
       expect(sendOutcome({ ok: false, code } as never, false)).toEqual({
         kind: 'refused',
+        reason: code,
         cause: code,
       });
   });
 
-  it('an answer from the peer re-arms the report, so a later refusal is logged again', () => {
+  it('an answer to the same method re-arms the report, so a later refusal is logged again', () => {
     const logger = recordingLogger();
     const refused = new RefusedSends(0, logger);
-    refused.refused(1, 'AppendEntries', 'X');
-    refused.refused(1, 'AppendEntries', 'X');
-    refused.refused(2, 'AppendEntries', 'X');
-    refused.answered(1);
-    refused.refused(1, 'AppendEntries', 'X');
+    const x = { reason: 'X', cause: 'X: 1' };
+    refused.refused(1, 'AppendEntries', x);
+    refused.refused(1, 'AppendEntries', { reason: 'X', cause: 'X: 2' });
+    refused.refused(2, 'AppendEntries', x);
+    refused.answered(1, 'AppendEntries');
+    refused.refused(1, 'AppendEntries', x);
     expect(logger.lines.map((line) => line.fields.to)).toEqual([1, 2, 1]);
+  });
+
+  it('answers to other methods do not re-arm it: a refused snapshot is one line while heartbeats are answered', () => {
+    const logger = recordingLogger();
+    const refused = new RefusedSends(0, logger);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      // The frame's size differs by a byte or so per attempt; the reason does not.
+      refused.refused(1, 'InstallSnapshot', {
+        reason: 'ERR_FRAME_TOO_LARGE',
+        cause: `ERR_FRAME_TOO_LARGE: frame of ${456_540 + attempt} bytes`,
+      });
+      refused.answered(1, 'AppendEntries');
+    }
+    expect(logger.lines.map((line) => line.fields.method)).toEqual(['InstallSnapshot']);
   });
 });
