@@ -16,6 +16,7 @@ import {
   ServerError,
   SessionConflictError,
 } from './errors.js';
+import { type KvLimits, kvLimits, oversize } from './limits.js';
 import {
   ErrNoKey,
   ErrStale,
@@ -31,7 +32,7 @@ export const DEFAULT_CALL_TIMEOUT_MS = 3000;
 /** Pause after every server in turn failed to answer (an election is likely under way). */
 export const DEFAULT_RETRY_DELAY_MS = 100;
 
-export interface ClerkOptions {
+export interface ClerkOptions extends Partial<KvLimits> {
   /** This clerk's id in the duplicate table; default a drawn 53-bit id. Never share one. */
   readonly clientId?: number;
   /** Per-attempt timeout (default 3,000 ms); a timed-out attempt goes to the next server. */
@@ -61,6 +62,8 @@ type Answer<T> = { readonly done: true; readonly value: T } | { readonly done: f
  */
 export class Clerk {
   readonly clientId: number;
+  /** Keys and values over these are refused before sending (`KeyTooLargeError`, `ValueTooLargeError`). */
+  readonly limits: KvLimits;
   readonly #ends: readonly ClientEnd[];
   readonly #clock: Clock;
   readonly #timeoutMs: number;
@@ -84,10 +87,13 @@ export class Clerk {
     this.#timeoutMs = positive('callTimeoutMs', options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS);
     this.#retryDelayMs = positive('retryDelayMs', options.retryDelayMs, DEFAULT_RETRY_DELAY_MS);
     this.#onClose = options.onClose;
+    this.limits = kvLimits(options);
   }
 
   /** The value of `key`, or "" if it was never written. */
   get(key: string): Promise<string> {
+    const tooLarge = oversize(this.limits, key);
+    if (tooLarge !== undefined) return Promise.reject(tooLarge);
     return this.#serially(() =>
       this.#call<string>('Get', { key }, (reply) => {
         if (!isGetReply(reply)) return undefined;
@@ -125,6 +131,8 @@ export class Clerk {
   }
 
   #putAppend(op: PutAppendOp, key: string, value: string): Promise<void> {
+    const tooLarge = oversize(this.limits, key, value);
+    if (tooLarge !== undefined) return Promise.reject(tooLarge);
     const seq = ++this.#seq;
     const args = { key, value, op, clientId: this.clientId, seq };
     return this.#call<void>('PutAppend', args, (reply) => {

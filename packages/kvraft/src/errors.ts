@@ -66,12 +66,43 @@ export class SessionConflictError extends KvraftError {
   }
 }
 
-/** An option of `startKvServer` or `Clerk` that cannot work; `option` names it. */
+/** A key over the clerk's `maxKeyBytes` (UTF-8 bytes): not sent. */
+export class KeyTooLargeError extends KvraftError {
+  readonly size: number;
+  readonly limit: number;
+
+  constructor(size: number, limit: number) {
+    super('ERR_KEY_TOO_LARGE', `the key is ${size} bytes, over the limit of ${limit}`);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** A Put or Append value over the clerk's `maxValueBytes` (UTF-8 bytes): not sent. */
+export class ValueTooLargeError extends KvraftError {
+  readonly size: number;
+  readonly limit: number;
+
+  constructor(size: number, limit: number) {
+    super('ERR_VALUE_TOO_LARGE', `the value is ${size} bytes, over the limit of ${limit}`);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** An option of `startKvServer`, `Clerk` or the CLI that cannot work; `option` names it. */
 export class KvraftConfigError extends KvraftError {
   readonly option: string;
 
   constructor(option: string, message: string) {
     super('ERR_KVRAFT_CONFIG', `${option} ${message}`);
     this.option = option;
+  }
+}
+
+/** `flotilla-kvraft` was given a command line it cannot run; the message says what is wrong. */
+export class UsageError extends KvraftError {
+  constructor(message: string) {
+    super('ERR_USAGE', message);
   }
 }

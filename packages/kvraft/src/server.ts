@@ -6,6 +6,7 @@ import {
   StaleRequestError,
 } from '@flotilla/rsm';
 import { type RpcServer, type ServiceMethods, validated } from '@flotilla/transport';
+import { type KvLimits, kvLimits, oversize } from './limits.js';
 import { KvMachine } from './machine.js';
 import {
   ErrNoKey,
@@ -24,9 +25,13 @@ import {
 /**
  * Options of `startKvServer`: rsm's (and through them Raft's) for this replica: `me`, `peers`
  * (one end per server, by server id), `persister`, `clock`, `random`, `maxraftstate` (-1:
- * never snapshot), timeouts, `logger`, `onClose`, … The state machine is kvraft's own.
+ * never snapshot), timeouts, `logger`, `onClose`, … The state machine is kvraft's own. A
+ * request whose key or value is over `maxKeyBytes` / `maxValueBytes` (defaults 4 KiB, 1 MiB)
+ * is answered `BAD_ARGUMENTS` (the clerk checks the same limits before sending).
  */
-export type KvServerOptions = Omit<ReplicatedStateMachineOptions<KvMachine>, 'machine'>;
+export interface KvServerOptions
+  extends Omit<ReplicatedStateMachineOptions<KvMachine>, 'machine'>,
+    Partial<KvLimits> {}
 
 /**
  * One kvraft replica (the lab's `KVServer`): a `KvMachine` replicated by rsm on its own Raft
@@ -43,13 +48,23 @@ export class KvServer {
   readonly rsm: ReplicatedStateMachine<KvMachine>;
   /** The `KVServer` service's handlers; arguments of the wrong shape get `BAD_ARGUMENTS`. */
   readonly service: ServiceMethods;
+  readonly limits: KvLimits;
 
   /** @internal made by `startKvServer`. */
-  constructor(rsm: ReplicatedStateMachine<KvMachine>) {
+  constructor(rsm: ReplicatedStateMachine<KvMachine>, limits: KvLimits) {
     this.rsm = rsm;
+    this.limits = limits;
+    const fits = (key: string, value?: string): boolean =>
+      oversize(limits, key, value) === undefined;
     this.service = {
-      Get: validated(isGetArgs, (args) => this.#get(args)),
-      PutAppend: validated(isPutAppendArgs, (args) => this.#putAppend(args)),
+      Get: validated(
+        (x): x is GetArgs => isGetArgs(x) && fits(x.key),
+        (args) => this.#get(args),
+      ),
+      PutAppend: validated(
+        (x): x is PutAppendArgs => isPutAppendArgs(x) && fits(x.key, x.value),
+        (args) => this.#putAppend(args),
+      ),
     };
   }
 
@@ -122,9 +137,11 @@ export class KvServer {
  * The lab's `StartKVServer(servers, me, persister, maxraftstate)`: starts rsm (restoring the
  * persisted snapshot, then replaying the log after it) and resolves once the replica runs.
  * Register `server.services` on the RPC server the peers reach as server `me`. Rejects with
- * rsm's `RsmConfigError` (or Raft's) for bad options, leaving nothing running.
+ * rsm's `RsmConfigError` (or Raft's, or `KvraftConfigError` for a limit) for bad options,
+ * leaving nothing running.
  */
 export async function startKvServer(options: KvServerOptions): Promise<KvServer> {
+  const limits = kvLimits(options);
   const rsm = await ReplicatedStateMachine.create({ ...options, machine: new KvMachine() });
-  return new KvServer(rsm);
+  return new KvServer(rsm, limits);
 }

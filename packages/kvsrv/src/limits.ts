@@ -7,16 +7,6 @@ export interface Limits {
 export const DEFAULT_MAX_KEY_BYTES = 4 * 1024;
 export const DEFAULT_MAX_VALUE_BYTES = 32 * 1024 * 1024;
 
-/**
- * The UTF-8 size of `s` when it may exceed `limit`, else 0. A UTF-16 unit is at most 3 UTF-8
- * bytes, so strings of up to `limit / 3` units skip the O(n) count.
- */
-export function sizeOver(s: string, limit: number): number {
-  if (s.length * 3 <= limit) return 0;
-  const size = Buffer.byteLength(s);
-  return size > limit ? size : 0;
-}
-
 /** The UTF-8 size of `a + b` when it exceeds `limit`, else 0 (without building `a + b`). */
 export function concatSizeOver(a: string, b: string, limit: number): number {
   if ((a.length + b.length) * 3 <= limit) return 0;

@@ -1,11 +1,10 @@
-import { type RpcServer, type ServiceMethods, validated } from '@flotilla/transport';
+import { type RpcServer, type ServiceMethods, utf8BytesOver, validated } from '@flotilla/transport';
 import {
   checkLimits,
   concatSizeOver,
   DEFAULT_MAX_KEY_BYTES,
   DEFAULT_MAX_VALUE_BYTES,
   type Limits,
-  sizeOver,
 } from './limits.js';
 import {
   type GetArgs,
@@ -127,12 +126,12 @@ export class KvServer {
   }
 
   #checkKey(key: string): Refusal | undefined {
-    const size = sizeOver(key, this.limits.maxKeyBytes);
+    const size = utf8BytesOver(key, this.limits.maxKeyBytes);
     return size > 0 ? { err: 'KEY_TOO_LARGE', size, limit: this.limits.maxKeyBytes } : undefined;
   }
 
   #checkValue(value: string): Refusal | undefined {
-    const size = sizeOver(value, this.limits.maxValueBytes);
+    const size = utf8BytesOver(value, this.limits.maxValueBytes);
     return size > 0
       ? { err: 'VALUE_TOO_LARGE', size, limit: this.limits.maxValueBytes }
       : undefined;

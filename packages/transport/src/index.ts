@@ -37,6 +37,7 @@ export {
   isNonNegativeInteger,
   isPositiveInteger,
   isRecord,
+  utf8BytesOver,
 } from './shape.js';
 export { SimClientEnd, SimNetwork, type SimNetworkOptions } from './sim/sim-network.js';
 export {

@@ -44,3 +44,14 @@ export function hasFields(
   }
   return true;
 }
+
+/**
+ * The UTF-8 size of `s` when it exceeds `limit` bytes, else 0: a size check on a key or value
+ * from outside. A UTF-16 unit is at most 3 UTF-8 bytes, so strings of up to `limit / 3` units
+ * skip the O(n) count.
+ */
+export function utf8BytesOver(s: string, limit: number): number {
+  if (s.length * 3 <= limit) return 0;
+  const size = Buffer.byteLength(s);
+  return size > limit ? size : 0;
+}

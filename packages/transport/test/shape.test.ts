@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hasFields, isNonNegativeInteger, isPositiveInteger, isRecord } from '../src/shape.js';
+import {
+  hasFields,
+  isNonNegativeInteger,
+  isPositiveInteger,
+  isRecord,
+  utf8BytesOver,
+} from '../src/shape.js';
 
 describe('shape guards', () => {
   it('isRecord: objects only, not arrays, byte buffers or null', () => {
@@ -36,5 +42,15 @@ describe('shape guards', () => {
         hasFields(v, { a: isNonNegativeInteger, b: isPositiveInteger });
       }),
     );
+  });
+
+  it('utf8BytesOver counts UTF-8 bytes, and only when the string may be over the limit', () => {
+    expect(utf8BytesOver('abc', 3)).toBe(0);
+    expect(utf8BytesOver('abcd', 3)).toBe(4);
+    expect(utf8BytesOver('é', 2)).toBe(0);
+    expect(utf8BytesOver('éé', 3)).toBe(4);
+    expect(utf8BytesOver('€', 3)).toBe(0);
+    expect(utf8BytesOver('😀', 3)).toBe(4);
+    expect(utf8BytesOver('', 0)).toBe(0);
   });
 });
