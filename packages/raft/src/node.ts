@@ -35,6 +35,11 @@ export interface RaftNodeOptions {
   readonly heartbeatTicks?: number;
   /** Most entries in one AppendEntries (default 512). */
   readonly maxEntriesPerAppend?: number;
+  /**
+   * Most bytes of entries in one AppendEntries (default 4 MiB; estimated from the commands, one
+   * entry always goes): keep it well under the transport's frame limit.
+   */
+  readonly maxAppendBytes?: number;
   /** AppendEntries in flight per follower while streaming (default 16). */
   readonly maxInflightAppends?: number;
   /** Leader steps down when it has not heard from a majority for an election timeout (default true). */

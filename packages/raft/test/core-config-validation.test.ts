@@ -36,6 +36,8 @@ describe('RaftCore validates its whole config up front', () => {
     ['heartbeatTicks', { heartbeatTicks: 11, electionTicks: 10 }, /time out between heartbeats/],
     ['maxEntriesPerAppend', { maxEntriesPerAppend: 0 }, /replication stalls/],
     ['maxEntriesPerAppend', { maxEntriesPerAppend: -1 }, undefined],
+    ['maxAppendBytes', { maxAppendBytes: 0 }, /room for an entry/],
+    ['maxAppendBytes', { maxAppendBytes: 1.5 }, undefined],
     ['maxInflightAppends', { maxInflightAppends: 0 }, /never sent an entry/],
     ['maxInflightAppends', { maxInflightAppends: 1.5 }, undefined],
     ['checkQuorum', { checkQuorum: 'yes' }, /boolean/],

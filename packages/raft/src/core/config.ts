@@ -10,6 +10,11 @@ export interface RaftCoreConfig {
   /** A leader sends each follower an AppendEntries at least this often, in ticks. */
   readonly heartbeatTicks: number;
   readonly maxEntriesPerAppend: number;
+  /**
+   * An AppendEntries carries no more entries than fit in this many bytes (estimated; one entry
+   * always goes, however large): keep it well under the transport's frame limit.
+   */
+  readonly maxAppendBytes: number;
   /** AppendEntries outstanding per follower while streaming (pipelining depth). */
   readonly maxInflightAppends: number;
   /** A leader that has not heard from a majority within an election timeout steps down. */
@@ -38,6 +43,8 @@ export const CORE_DEFAULTS: RaftCoreSettings = {
   electionTicks: 10,
   heartbeatTicks: 2,
   maxEntriesPerAppend: 512,
+  // 4 MiB: a quarter of @flotilla/transport's default 16 MiB frame limit.
+  maxAppendBytes: 4 * 1024 * 1024,
   maxInflightAppends: 16,
   checkQuorum: true,
   preVote: true,
@@ -57,6 +64,7 @@ export function withCoreDefaults(
     electionTicks: settings.electionTicks ?? d.electionTicks,
     heartbeatTicks: settings.heartbeatTicks ?? d.heartbeatTicks,
     maxEntriesPerAppend: settings.maxEntriesPerAppend ?? d.maxEntriesPerAppend,
+    maxAppendBytes: settings.maxAppendBytes ?? d.maxAppendBytes,
     maxInflightAppends: settings.maxInflightAppends ?? d.maxInflightAppends,
     checkQuorum: settings.checkQuorum ?? d.checkQuorum,
     preVote: settings.preVote ?? d.preVote,
@@ -100,6 +108,11 @@ export function validateCoreConfig(config: RaftCoreConfig): void {
     'maxEntriesPerAppend',
     config.maxEntriesPerAppend,
     ': with none, no AppendEntries carries an entry and replication stalls',
+  );
+  positiveInteger(
+    'maxAppendBytes',
+    config.maxAppendBytes,
+    ': an AppendEntries must have room for an entry',
   );
   positiveInteger(
     'maxInflightAppends',

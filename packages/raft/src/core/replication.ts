@@ -1,7 +1,13 @@
 import type { RaftCoreConfig } from './config.js';
+import { fitBytes } from './entry-bytes.js';
 import type { RaftLog } from './log.js';
 import type { LogState } from './log-state.js';
-import type { AppendEntriesArgs, AppendEntriesReply, InstallSnapshotReply } from './messages.js';
+import type {
+  AppendEntriesArgs,
+  AppendEntriesReply,
+  InstallSnapshotReply,
+  LogEntry,
+} from './messages.js';
 import { Progress } from './progress.js';
 import { committedIndex, hasQuorum } from './quorum.js';
 import type { ReadIndex } from './read-index.js';
@@ -15,6 +21,7 @@ type ReplicationConfig = Pick<
   | 'electionTicks'
   | 'heartbeatTicks'
   | 'maxEntriesPerAppend'
+  | 'maxAppendBytes'
   | 'maxInflightAppends'
   | 'snapshotChunkBytes'
 >;
@@ -215,15 +222,10 @@ export class Replication {
     if (progress === undefined) return;
     if (this.#sendSnapshot(peer, progress)) return;
     const log = this.#log;
-    const max = this.#config.maxEntriesPerAppend;
     if (progress.state === 'probe') {
       if (progress.probeSent) return;
       progress.probeSent = true;
-      const entries = log.slice(
-        progress.nextIndex,
-        Math.min(log.lastIndex, progress.nextIndex + max - 1),
-      );
-      this.#pushAppend(peer, progress.nextIndex - 1, entries);
+      this.#pushAppend(peer, progress.nextIndex - 1, this.#batch(progress.nextIndex));
       return;
     }
     while (
@@ -231,14 +233,26 @@ export class Replication {
       progress.inflights.length < this.#config.maxInflightAppends &&
       progress.nextIndex <= log.lastIndex
     ) {
-      const entries = log.slice(
-        progress.nextIndex,
-        Math.min(log.lastIndex, progress.nextIndex + max - 1),
-      );
+      const entries = this.#batch(progress.nextIndex);
       this.#pushAppend(peer, progress.nextIndex - 1, entries);
       progress.nextIndex += entries.length;
       progress.inflights.push(progress.nextIndex - 1);
     }
+  }
+
+  /**
+   * The entries of one AppendEntries from index `from`: at most `maxEntriesPerAppend`, and no
+   * more than fit in `maxAppendBytes` (at least one), so a batch of large entries stays under
+   * the transport's frame limit instead of being refused forever.
+   */
+  #batch(from: number): LogEntry[] {
+    const log = this.#log;
+    const entries = log.slice(
+      from,
+      Math.min(log.lastIndex, from + this.#config.maxEntriesPerAppend - 1),
+    );
+    const fit = fitBytes(entries, this.#config.maxAppendBytes);
+    return fit === entries.length ? entries : entries.slice(0, fit);
   }
 
   /**

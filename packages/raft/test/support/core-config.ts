@@ -33,6 +33,7 @@ export function coreConfig(
     electionTicks: ELECTION_TICKS,
     heartbeatTicks: HEARTBEAT_TICKS,
     maxEntriesPerAppend: MAX_ENTRIES,
+    maxAppendBytes: 4 * 1024 * 1024,
     maxInflightAppends: MAX_INFLIGHT,
     checkQuorum: false,
     preVote: false,
