@@ -18,7 +18,7 @@ import {
   listenKvServer,
   ValueTooLargeError,
 } from '../../src/index.js';
-import { freePorts } from './free-ports.js';
+import { freePorts } from '@flotilla/devkit/net/ports';
 
 const TOKEN = 'kvraft-ws-test-token';
 let root: string;
