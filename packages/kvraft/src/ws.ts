@@ -138,7 +138,8 @@ export interface ConnectClerkOptions
 
 /**
  * A clerk of the cluster whose replicas listen at `urls` (`ws://host:port`, any order), over
- * one WebSocket connection per replica that reconnects by itself; `clerk.close()` closes them.
+ * one WebSocket connection per replica that reconnects by itself (`failWhileDown`: a replica
+ * that is down is skipped at once); `clerk.close()` closes them.
  */
 export function connectClerk(urls: readonly string[], options: ConnectClerkOptions = {}): Clerk {
   if (urls.length === 0) throw new KvraftConfigError('urls', 'must hold one url per server');
@@ -148,6 +149,9 @@ export function connectClerk(urls: readonly string[], options: ConnectClerkOptio
     (url) =>
       new WsClient({
         reconnect: CLERK_RECONNECT,
+        // A replica that is down answers UNREACHABLE at once: the clerk tries the next one
+        // instead of waiting out its 3 s attempt timeout on a dead server.
+        failWhileDown: true,
         ...options,
         url,
         maxFrameBytes: frameBytesFor(limits),

@@ -143,6 +143,31 @@ describe('WsClient reconnection', () => {
     expect(tracked.counts).toEqual(Array(20).fill(1));
   });
 
+  it('failWhileDown: calls made while the server is down get UNREACHABLE at once, queued ones when an attempt fails; served again once back', async () => {
+    const first = await start();
+    const port = first.server.port;
+    const c = client(first.server.url, { failWhileDown: true });
+    await c.ready();
+    expect(await c.call('test.echo', 1)).toEqual({ ok: true, reply: 1 });
+    await first.server.close();
+    await waitFor(() => c.state === 'connecting', 'the client to notice the drop');
+    const started = realClock.now();
+    const down = await c.call('test.echo', 2);
+    expect(down).toMatchObject({ ok: false, code: 'UNREACHABLE' });
+    expect(realClock.now() - started).toBeLessThan(CALL_TIMEOUT / 4);
+
+    const second = await start(port);
+    await within(c.ready(), 4000, 'the reconnect');
+    expect(await c.call('test.echo', 3)).toEqual({ ok: true, reply: 3 });
+    expect(second.calls.calls.get('echo')).toBe(1);
+
+    // A first attempt at a dead port: the call waits for it, then fails with it.
+    await second.server.close();
+    const fresh = client(`ws://127.0.0.1:${port}`, { failWhileDown: true });
+    const queued = await within(fresh.call('test.echo', 4), CALL_TIMEOUT / 4, 'the queued call');
+    expect(queued).toMatchObject({ ok: false, code: 'UNREACHABLE' });
+  });
+
   it('fails calls in flight with CONNECTION_LOST as soon as the connection drops', async () => {
     const { server, calls } = await start();
     const c = client(server.url);

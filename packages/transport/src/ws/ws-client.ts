@@ -50,6 +50,14 @@ export interface WsClientOptions {
   readonly maxQueuedCalls?: number;
   /** Reconnect with exponential backoff and jitter (default on); `false` to stay closed. */
   readonly reconnect?: ReconnectOptions | false;
+  /**
+   * While the server is down — a connect attempt failed or the connection dropped, and no
+   * attempt has succeeded since — calls get `UNREACHABLE` at once, and so do calls queued when
+   * that happens, instead of being held until the client reconnects or they time out (default
+   * false: held). For a caller with other servers to try, such as a clerk of a replicated
+   * service: it moves on at once instead of waiting out its timeout on a dead server.
+   */
+  readonly failWhileDown?: boolean;
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly random?: Random;
@@ -86,6 +94,8 @@ export class WsClient implements ClientEnd {
   #socket: WebSocket | undefined;
   #state: WsClientState = 'connecting';
   #welcomed = false;
+  /** Set by a failed attempt or a drop, cleared by a welcome (see `failWhileDown`). */
+  #down = false;
   /** The frame limit the server announced in its welcome (its own limit, for requests). */
   #serverMaxFrameBytes = Number.POSITIVE_INFINITY;
   #nextId = 1;
@@ -131,6 +141,9 @@ export class WsClient implements ClientEnd {
     }
     if (this.#state === 'closed') return Promise.resolve({ ok: false, code: 'CLOSED' });
     if (this.#state === 'auth-failed') return Promise.resolve({ ok: false, code: 'AUTH_FAILED' });
+    if (this.#down && this.#options.failWhileDown === true) {
+      return Promise.resolve({ ok: false, code: 'UNREACHABLE', message: 'the server is down' });
+    }
     if (this.#queue.length >= (this.#options.maxQueuedCalls ?? DEFAULT_MAX_QUEUED_CALLS)) {
       return Promise.resolve({ ok: false, code: 'OVERLOADED', message: 'too many calls queued' });
     }
@@ -247,6 +260,7 @@ export class WsClient implements ClientEnd {
     this.#serverMaxFrameBytes =
       announcedFrameLimit(serverMaxFrameBytes) ?? Number.POSITIVE_INFINITY;
     this.#state = 'open';
+    this.#down = false;
     this.#attempt = 0;
     for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
     this.#flush();
@@ -271,6 +285,8 @@ export class WsClient implements ClientEnd {
       return;
     }
     this.#state = 'connecting';
+    this.#down = true;
+    if (this.#options.failWhileDown === true) this.#failAll('UNREACHABLE', () => true);
     const initial = this.#options.reconnect?.initialDelayMs ?? DEFAULT_RECONNECT_INITIAL_DELAY_MS;
     const max = this.#options.reconnect?.maxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS;
     const base = Math.min(max, initial * 2 ** Math.min(this.#attempt, 30));
