@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from '@flotilla/devkit/net/ports';
 import { PersisterLockedError } from '@flotilla/raft';
 import { silentLogger, WsClient } from '@flotilla/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,6 @@ import {
   listenKvServer,
   ValueTooLargeError,
 } from '../../src/index.js';
-import { freePorts } from '@flotilla/devkit/net/ports';
 
 const TOKEN = 'kvraft-ws-test-token';
 let root: string;
