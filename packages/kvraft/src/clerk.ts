@@ -1,21 +1,13 @@
 import {
   type ClientEnd,
   type Clock,
-  INTERRUPTED,
-  Interrupter,
-  isRetryable,
-  type NoReplyCode,
+  drawClientId,
+  LeaderCaller,
+  type LeaderJudge,
   type Random,
-  realClock,
 } from '@flotilla/transport';
-import { drawClientId } from './client-id.js';
-import {
-  BadRequestError,
-  ClerkClosedError,
-  KvraftConfigError,
-  ServerError,
-  SessionConflictError,
-} from './errors.js';
+import { clerkErrors } from './clerk-errors.js';
+import { SessionConflictError } from './errors.js';
 import { type KvLimits, kvLimits, oversize } from './limits.js';
 import {
   ErrNoKey,
@@ -46,9 +38,6 @@ export interface ClerkOptions extends Partial<KvLimits> {
   readonly onClose?: () => Promise<void> | void;
 }
 
-/** A server's answer the clerk acts on: done, or try another server. */
-type Answer<T> = { readonly done: true; readonly value: T } | { readonly done: false };
-
 /**
  * The lab's kvraft clerk: `get`, `put` and `append` as promises that settle once, after a
  * leader applied (or read) them. It tries the server that answered last, and on
@@ -64,29 +53,20 @@ export class Clerk {
   readonly clientId: number;
   /** Keys and values over these are refused before sending (`KeyTooLargeError`, `ValueTooLargeError`). */
   readonly limits: KvLimits;
-  readonly #ends: readonly ClientEnd[];
-  readonly #clock: Clock;
-  readonly #timeoutMs: number;
-  readonly #retryDelayMs: number;
-  readonly #onClose: (() => Promise<void> | void) | undefined;
-  /** The end that answered last (the lab's remembered leader). */
-  #leader = 0;
+  /** The call loop: the remembered leader, retries, pauses, one op at a time, `close()`. */
+  readonly #caller: LeaderCaller;
   /** The sequence number of this clerk's latest Put/Append (0: none yet). */
   #seq = 0;
-  #tail: Promise<unknown> = Promise.resolve();
-  #closed = false;
-  #closing: Promise<void> | undefined;
-  /** The one wait in progress (an attempt or a pause), ended by `close()`. */
-  readonly #waits = new Interrupter();
 
   constructor(ends: readonly ClientEnd[], options: ClerkOptions = {}) {
-    if (ends.length === 0) throw new KvraftConfigError('ends', 'must hold one end per server');
-    this.#ends = [...ends];
-    this.#clock = options.clock ?? realClock;
+    this.#caller = new LeaderCaller(ends, {
+      callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+      retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
+      clock: options.clock,
+      errors: clerkErrors,
+      onClose: options.onClose,
+    });
     this.clientId = options.clientId ?? drawClientId(options.random);
-    this.#timeoutMs = positive('callTimeoutMs', options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS);
-    this.#retryDelayMs = positive('retryDelayMs', options.retryDelayMs, DEFAULT_RETRY_DELAY_MS);
-    this.#onClose = options.onClose;
     this.limits = kvLimits(options);
   }
 
@@ -94,7 +74,7 @@ export class Clerk {
   get(key: string): Promise<string> {
     const tooLarge = oversize(this.limits, key);
     if (tooLarge !== undefined) return Promise.reject(tooLarge);
-    return this.#serially(() =>
+    return this.#caller.serially(() =>
       this.#call<string>('Get', { key }, (reply) => {
         if (!isGetReply(reply)) return undefined;
         if (reply.err === ErrWrongLeader) return { done: false };
@@ -105,12 +85,12 @@ export class Clerk {
 
   /** Sets `key` to `value`. */
   put(key: string, value: string): Promise<void> {
-    return this.#serially(() => this.#putAppend('Put', key, value));
+    return this.#caller.serially(() => this.#putAppend('Put', key, value));
   }
 
   /** Appends `value` to `key`'s value; returns nothing (Lab 4). */
   append(key: string, value: string): Promise<void> {
-    return this.#serially(() => this.#putAppend('Append', key, value));
+    return this.#caller.serially(() => this.#putAppend('Append', key, value));
   }
 
   /**
@@ -120,14 +100,7 @@ export class Clerk {
    * Idempotent: every call returns the first call's promise.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#shutDown();
-    return this.#closing;
-  }
-
-  async #shutDown(): Promise<void> {
-    this.#closed = true;
-    this.#waits.interrupt();
-    await this.#onClose?.();
+    return this.#caller.close();
   }
 
   #putAppend(op: PutAppendOp, key: string, value: string): Promise<void> {
@@ -143,71 +116,7 @@ export class Clerk {
     });
   }
 
-  #serially<T>(op: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new ClerkClosedError());
-    const run = this.#tail.then(() => {
-      if (this.#closed) throw new ClerkClosedError();
-      return op();
-    });
-    // Not `run.catch(…)`: that would keep the last result alive.
-    this.#tail = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
+  #call<T>(method: 'Get' | 'PutAppend', args: object, judge: LeaderJudge<T>): Promise<T> {
+    return this.#caller.call(`${SERVICE}.${method}`, args, judge);
   }
-
-  /**
-   * Sends `method` to one server after another until one answers `done`. `judge` reads a
-   * reply: `undefined` for one of the wrong shape.
-   */
-  async #call<T>(
-    method: 'Get' | 'PutAppend',
-    args: Record<string, unknown>,
-    judge: (reply: unknown) => Answer<T> | undefined,
-  ): Promise<T> {
-    const name = `${SERVICE}.${method}`;
-    const n = this.#ends.length;
-    for (let failures = 1; ; failures++) {
-      if (this.#closed) throw new ClerkClosedError();
-      const end = this.#ends[this.#leader] as ClientEnd;
-      const result = await this.#waits.race(end.call(name, args, { timeoutMs: this.#timeoutMs }));
-      if (result === INTERRUPTED || this.#closed) throw new ClerkClosedError();
-      if (result.ok) {
-        const answer = judge(result.reply);
-        if (answer === undefined) {
-          throw new BadRequestError(`${name}: the server's reply has the wrong shape`);
-        }
-        if (answer.done) return answer.value;
-      } else if (!isRetryable(result.code)) {
-        throw refusedCall(name, result.code, result.message);
-      }
-      this.#leader = (this.#leader + 1) % n;
-      // Every server failed in turn: most likely no leader yet. Without the pause a clerk on a
-      // reliable simulated network would spin at one virtual instant.
-      if (failures % n === 0) await this.#waits.sleep(this.#clock, this.#retryDelayMs);
-    }
-  }
-}
-
-function refusedCall(name: string, code: NoReplyCode, message: string | undefined): Error {
-  const detail = message ?? code;
-  switch (code) {
-    case 'BAD_ARGUMENTS':
-    case 'UNKNOWN_METHOD':
-    case 'BAD_FRAME':
-      return new BadRequestError(`${name}: ${detail}`);
-    case 'CLOSED':
-      return new ClerkClosedError();
-    default:
-      return new ServerError(code, `${name}: ${detail}`);
-  }
-}
-
-function positive(option: string, value: number | undefined, fallback: number): number {
-  const ms = value ?? fallback;
-  if (!(Number.isFinite(ms) && ms > 0)) {
-    throw new KvraftConfigError(option, `(${String(ms)}) must be a positive number of ms`);
-  }
-  return ms;
 }

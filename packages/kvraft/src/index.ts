@@ -1,5 +1,5 @@
 // The public surface; the README's API table lists exactly these. The wire protocol (argument
-// and reply shapes, their guards) and the id draw are internal: tests import them by path.
+// and reply shapes, their guards) is internal: tests import it by path.
 export {
   Clerk,
   type ClerkOptions,

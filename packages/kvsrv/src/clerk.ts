@@ -3,6 +3,7 @@ import {
   type CallResult,
   type ClientEnd,
   type Clock,
+  drawClientId,
   FrameTooLargeError,
   INTERRUPTED,
   Interrupter,
@@ -12,7 +13,6 @@ import {
   realClock,
   systemRandom,
 } from '@flotilla/transport';
-import { drawClientId } from './client-id.js';
 import {
   BadRequestError,
   ClerkClosedError,

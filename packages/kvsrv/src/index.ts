@@ -1,6 +1,6 @@
 // The public surface; the README's API table lists exactly these. The wire protocol (service
-// name, argument and reply shapes, their guards) and the id draw are internal: tests and the
-// bench import them by path.
+// name, argument and reply shapes, their guards) is internal: tests and the bench import it by
+// path.
 export { Clerk, type ClerkOptions } from './clerk.js';
 export {
   BadRequestError,

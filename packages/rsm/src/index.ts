@@ -11,6 +11,15 @@ export {
   SubmitTimeoutError,
 } from './errors.js';
 export {
+  type ListenReplicaOptions,
+  listenReplica,
+  PEER_FRAME_BYTES,
+  type ReplicaEndpointOptions,
+  type ReplicaHandle,
+  type ReplicaParts,
+  type ServedReplica,
+} from './listen-replica.js';
+export {
   DEFAULT_READ_TIMEOUT_MS,
   DEFAULT_SUBMIT_TIMEOUT_MS,
   NEVER_SNAPSHOT,

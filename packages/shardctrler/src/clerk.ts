@@ -1,22 +1,14 @@
 import {
   type ClientEnd,
   type Clock,
-  INTERRUPTED,
-  Interrupter,
-  isRetryable,
-  type NoReplyCode,
+  drawClientId,
+  LeaderCaller,
+  type LeaderJudge,
   type Random,
-  realClock,
 } from '@flotilla/transport';
-import { drawClientId } from './client-id.js';
+import { clerkErrors } from './clerk-errors.js';
 import type { Config } from './config.js';
-import {
-  BadRequestError,
-  ClerkClosedError,
-  ServerError,
-  SessionConflictError,
-  ShardCtrlerConfigError,
-} from './errors.js';
+import { SessionConflictError } from './errors.js';
 import {
   ErrInvalidArgument,
   ErrStale,
@@ -51,7 +43,6 @@ export type JoinGroups =
   | Readonly<Record<number, readonly string[]>>
   | ReadonlyMap<number, readonly string[]>;
 
-type Answer<T> = { readonly done: true; readonly value: T } | { readonly done: false };
 type Method = 'Query' | 'Join' | 'Leave' | 'Move';
 
 /**
@@ -69,35 +60,26 @@ type Method = 'Query' | 'Join' | 'Leave' | 'Move';
  */
 export class Clerk {
   readonly clientId: number;
-  readonly #ends: readonly ClientEnd[];
-  readonly #clock: Clock;
-  readonly #timeoutMs: number;
-  readonly #retryDelayMs: number;
-  readonly #onClose: (() => Promise<void> | void) | undefined;
-  #leader = 0;
+  /** The call loop: the remembered leader, retries, pauses, one op at a time, `close()`. */
+  readonly #caller: LeaderCaller;
   #seq = 0;
-  #tail: Promise<unknown> = Promise.resolve();
-  #closed = false;
-  #closing: Promise<void> | undefined;
-  readonly #waits = new Interrupter();
 
   constructor(ends: readonly ClientEnd[], options: ClerkOptions = {}) {
-    if (ends.length === 0) {
-      throw new ShardCtrlerConfigError('ends', 'must hold one end per server');
-    }
-    this.#ends = [...ends];
-    this.#clock = options.clock ?? realClock;
+    this.#caller = new LeaderCaller(ends, {
+      callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+      retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
+      clock: options.clock,
+      errors: clerkErrors,
+      onClose: options.onClose,
+    });
     this.clientId = options.clientId ?? drawClientId(options.random);
-    this.#timeoutMs = positive('callTimeoutMs', options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS);
-    this.#retryDelayMs = positive('retryDelayMs', options.retryDelayMs, DEFAULT_RETRY_DELAY_MS);
-    this.#onClose = options.onClose;
   }
 
   /** Configuration `num`; the latest for -1 (the default) or any number past the latest. */
   query(num = -1): Promise<Config> {
     const invalid = checkQuery(num);
     if (invalid !== undefined) return Promise.reject(toError(invalid));
-    return this.#serially(() =>
+    return this.#caller.serially(() =>
       this.#call<Config>('Query', { num }, (reply) => {
         if (!isQueryReply(reply)) return undefined;
         if (reply.err === ErrWrongLeader) return { done: false };
@@ -145,18 +127,11 @@ export class Clerk {
    * Then runs `onClose` and resolves after it. Idempotent.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#shutDown();
-    return this.#closing;
-  }
-
-  async #shutDown(): Promise<void> {
-    this.#closed = true;
-    this.#waits.interrupt();
-    await this.#onClose?.();
+    return this.#caller.close();
   }
 
   #write(method: 'Join' | 'Leave' | 'Move', args: Record<string, unknown>): Promise<number> {
-    return this.#serially(() => {
+    return this.#caller.serially(() => {
       const seq = ++this.#seq;
       return this.#call<number>(method, { ...args, clientId: this.clientId, seq }, (reply) => {
         if (!isWriteReply(reply)) return undefined;
@@ -168,65 +143,7 @@ export class Clerk {
     });
   }
 
-  #serially<T>(op: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new ClerkClosedError());
-    const run = this.#tail.then(() => {
-      if (this.#closed) throw new ClerkClosedError();
-      return op();
-    });
-    this.#tail = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
+  #call<T>(method: Method, args: object, judge: LeaderJudge<T>): Promise<T> {
+    return this.#caller.call(`${SERVICE}.${method}`, args, judge);
   }
-
-  /** Sends `method` to one server after another until one answers `done`. */
-  async #call<T>(
-    method: Method,
-    args: Record<string, unknown>,
-    judge: (reply: unknown) => Answer<T> | undefined,
-  ): Promise<T> {
-    const name = `${SERVICE}.${method}`;
-    const n = this.#ends.length;
-    for (let failures = 1; ; failures++) {
-      if (this.#closed) throw new ClerkClosedError();
-      const end = this.#ends[this.#leader] as ClientEnd;
-      const result = await this.#waits.race(end.call(name, args, { timeoutMs: this.#timeoutMs }));
-      if (result === INTERRUPTED || this.#closed) throw new ClerkClosedError();
-      if (result.ok) {
-        const answer = judge(result.reply);
-        if (answer === undefined) {
-          throw new BadRequestError(`${name}: the server's reply has the wrong shape`);
-        }
-        if (answer.done) return answer.value;
-      } else if (!isRetryable(result.code)) {
-        throw refusedCall(name, result.code, result.message);
-      }
-      this.#leader = (this.#leader + 1) % n;
-      if (failures % n === 0) await this.#waits.sleep(this.#clock, this.#retryDelayMs);
-    }
-  }
-}
-
-function refusedCall(name: string, code: NoReplyCode, message: string | undefined): Error {
-  const detail = message ?? code;
-  switch (code) {
-    case 'BAD_ARGUMENTS':
-    case 'UNKNOWN_METHOD':
-    case 'BAD_FRAME':
-      return new BadRequestError(`${name}: ${detail}`);
-    case 'CLOSED':
-      return new ClerkClosedError();
-    default:
-      return new ServerError(code, `${name}: ${detail}`);
-  }
-}
-
-function positive(option: string, value: number | undefined, fallback: number): number {
-  const ms = value ?? fallback;
-  if (!(Number.isFinite(ms) && ms > 0)) {
-    throw new ShardCtrlerConfigError(option, `(${String(ms)}) must be a positive number of ms`);
-  }
-  return ms;
 }

@@ -1,6 +1,6 @@
 // The public surface; the README's API table lists exactly these. The wire protocol (argument
-// and reply shapes, their guards), the argument checks and the id draw are internal: tests
-// import them by path.
+// and reply shapes, their guards) and the argument checks are internal: tests import them by
+// path.
 export {
   Clerk,
   type ClerkOptions,

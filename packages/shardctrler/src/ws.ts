@@ -1,44 +1,25 @@
-import { FilePersister, type FilePersisterOptions } from '@flotilla/raft';
+import type { FilePersister } from '@flotilla/raft';
+import { listenReplica, type ReplicaEndpointOptions } from '@flotilla/rsm';
 import {
   type Clock,
-  type Logger,
-  peerClient,
+  checkWsUrls,
+  connectEnds,
   type Random,
-  RpcServer,
   realClock,
-  stderrLogger,
   systemRandom,
-  WsClient,
   type WsClientOptions,
-  WsServer,
-  type WsServerOptions,
+  type WsServer,
 } from '@flotilla/transport';
 import { Clerk, type ClerkOptions } from './clerk.js';
 import { ShardCtrlerConfigError } from './errors.js';
 import { type ShardCtrler, type ShardCtrlerOptions, startShardCtrler } from './server.js';
-
-/** The largest frame between replicas: AppendEntries batches and snapshot chunks. */
-const PEER_FRAME_BYTES = 64 * 1024 * 1024;
-
-/** A clerk's reconnect backoff: 50 ms doubling to 1 s. */
-const CLERK_RECONNECT = { initialDelayMs: 50, maxDelayMs: 1000 } as const;
 
 export interface ListenShardCtrlerOptions
   extends Omit<
       ShardCtrlerOptions,
       'peers' | 'persister' | 'onClose' | 'logger' | 'clock' | 'random'
     >,
-    Pick<WsServerOptions, 'authToken' | 'maxInFlightPerConnection'> {
-  /** Every replica's `ws://host:port`, by server id; `peers[me]` is this one's. */
-  readonly peers: readonly string[];
-  /** This replica's own directory: its FilePersister (WAL, snapshot, lock) lives there. */
-  readonly dataDir: string;
-  /** Where to listen; default the host and port of `peers[me]`. */
-  readonly host?: string;
-  readonly port?: number;
-  readonly persister?: FilePersisterOptions;
-  /** Default: one JSON line per event on stderr. */
-  readonly logger?: Logger;
+    ReplicaEndpointOptions {
   /** Default the real clock and the OS's randomness. */
   readonly clock?: Clock;
   readonly random?: Random;
@@ -63,74 +44,26 @@ export interface ShardCtrlerHandle {
  * recovers) the FilePersister in `dataDir`, connects to the other replicas with transport's
  * `peerClient`, starts the replica and listens (on `peers[me]`'s host and port unless
  * `host`/`port` say otherwise). Resolves once it serves; on any failure rejects, leaving
- * nothing open.
+ * nothing open. The skeleton is rsm's `listenReplica`.
  */
 export async function listenShardCtrler(
   options: ListenShardCtrlerOptions,
 ): Promise<ShardCtrlerHandle> {
-  const { me, peers, dataDir } = options;
-  if (!(Number.isSafeInteger(me) && me >= 0 && me < peers.length)) {
-    throw new ShardCtrlerConfigError(
-      'me',
-      `(${String(me)}) must index peers (${peers.length} urls)`,
-    );
-  }
-  const own = parseWsUrl('peers', peers[me] as string);
-  for (const url of peers) parseWsUrl('peers', url);
-  const logger = options.logger ?? stderrLogger;
-
-  const persister = await FilePersister.open(dataDir, { logger, ...options.persister });
-  const clients = peers.map((url, j) =>
-    j === me
-      ? null
-      : peerClient(url, { authToken: options.authToken, logger, maxFrameBytes: PEER_FRAME_BYTES }),
-  );
-  const closeClients = (): Promise<unknown> => Promise.all(clients.map((c) => c?.close()));
-  let server: ShardCtrler | undefined;
-  try {
-    server = await startShardCtrler({
-      ...options,
-      logger,
-      clock: options.clock ?? realClock,
-      random: options.random ?? systemRandom,
-      persister,
-      peers: clients,
-    });
-    const rpc = new RpcServer({ logger });
-    server.register(rpc);
-    const ws = await WsServer.listen({
-      rpcServer: rpc,
-      host: options.host ?? own.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: options.port ?? Number(own.port),
-      authToken: options.authToken,
-      maxInFlightPerConnection: options.maxInFlightPerConnection,
-      maxFrameBytes: PEER_FRAME_BYTES,
-      logger,
-    });
-    const running = server;
-    let closing: Promise<void> | undefined;
-    const close = async (): Promise<void> => {
-      await closeClients();
-      await ws.close();
-      await running.close();
-      await persister.close();
-    };
-    return {
-      server,
-      ws,
-      persister,
-      url: ws.url,
-      close: () => {
-        closing ??= close();
-        return closing;
-      },
-    };
-  } catch (err) {
-    await closeClients();
-    await server?.close();
-    await persister.close();
-    throw err;
-  }
+  const served = await listenReplica({
+    ...options,
+    optionError: configError,
+    start: ({ persister, peers, logger }) =>
+      startShardCtrler({
+        ...options,
+        logger,
+        clock: options.clock ?? realClock,
+        random: options.random ?? systemRandom,
+        persister,
+        peers,
+      }),
+  });
+  const { replica: server, ws, persister, url, close } = served;
+  return { server, ws, persister, url, close };
 }
 
 export interface ConnectClerkOptions
@@ -139,16 +72,15 @@ export interface ConnectClerkOptions
 
 /**
  * A clerk of the controller whose replicas listen at `urls` (`ws://host:port`, any order), over
- * one WebSocket connection per replica that reconnects by itself; `clerk.close()` closes them.
+ * one WebSocket connection per replica that reconnects by itself (`failWhileDown`: a replica
+ * that is down is skipped at once; transport's `connectEnds`); `clerk.close()` closes them.
  */
 export function connectClerk(urls: readonly string[], options: ConnectClerkOptions = {}): Clerk {
   if (urls.length === 0) {
     throw new ShardCtrlerConfigError('urls', 'must hold one url per server');
   }
-  for (const url of urls) parseWsUrl('urls', url);
-  const clients: WsClient[] = urls.map(
-    (url) => new WsClient({ reconnect: CLERK_RECONNECT, ...options, url }),
-  );
+  checkWsUrls('urls', urls, configError);
+  const clients = connectEnds(urls, options);
   return new Clerk(clients, {
     ...options,
     onClose: async () => {
@@ -158,18 +90,6 @@ export function connectClerk(urls: readonly string[], options: ConnectClerkOptio
   });
 }
 
-function parseWsUrl(option: string, url: string): URL {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed === undefined || parsed.protocol !== 'ws:' || parsed.port === '') {
-    throw new ShardCtrlerConfigError(
-      option,
-      `wants ws://host:port urls, got ${JSON.stringify(url)}`,
-    );
-  }
-  return parsed;
+function configError(option: string, message: string): ShardCtrlerConfigError {
+  return new ShardCtrlerConfigError(option, message);
 }

@@ -1,3 +1,4 @@
+export { drawClientId } from './client-id.js';
 export { type Clock, realClock, sleep, type TimerHandle } from './clock.js';
 export { decode, encode } from './codec.js';
 export {
@@ -13,6 +14,13 @@ export {
   TransportError,
 } from './errors.js';
 export { INTERRUPTED, Interrupter } from './interrupter.js';
+export {
+  type LeaderAnswer,
+  LeaderCaller,
+  type LeaderCallerErrors,
+  type LeaderCallerOptions,
+  type LeaderJudge,
+} from './leader-caller.js';
 export { type Logger, rateLimitedLogger, silentLogger, stderrLogger } from './logger.js';
 export { type Random, randomSeed, SeededRandom, systemRandom } from './random.js';
 export {
@@ -52,6 +60,7 @@ export {
   simulateTest,
 } from './simulate.js';
 export { VirtualClock } from './virtual-clock.js';
+export { CLERK_RECONNECT, connectEnds } from './ws/connect-ends.js';
 export {
   DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_HELLO_TIMEOUT_MS,
@@ -71,3 +80,9 @@ export {
   type WsClientState,
 } from './ws/ws-client.js';
 export { WsServer, type WsServerOptions } from './ws/ws-server.js';
+export {
+  checkWsUrls,
+  listenAddress,
+  type OptionErrorFactory,
+  parseWsUrl,
+} from './ws/ws-urls.js';
