@@ -4,6 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { poll } from '@flotilla/devkit/time/within';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type CliCommand, parseCli, USAGE } from '../src/cli-args.js';
 import { UsageError } from '../src/errors.js';
@@ -336,7 +337,14 @@ describe('flotilla-kvsrv, end to end', () => {
     await new Promise<void>((resolve) => probe.close(() => resolve()));
 
     const proc = procs.start('get', ['get', '--server', `ws://127.0.0.1:${port}`, 'k']);
-    await sleep(700);
+    // Its first refused connect is logged once it runs (signal handlers installed by then);
+    // a fixed sleep was too short on a loaded machine.
+    await poll(
+      'the clerk to try the server',
+      () => (proc.stderr.includes('connection error') ? true : undefined),
+      { timeoutMs: 10_000 },
+    );
+    await sleep(300);
     expect(proc.running).toBe(true);
     const signalled = performance.now();
     const exit = await within(procs.stop(proc, 'SIGTERM'), 5000, 'the command to exit');
