@@ -9,23 +9,10 @@
 import { spawn } from 'node:child_process';
 import { ProcSampler } from '@flotilla/devkit/bench/procstat';
 import { track, waitExit } from '@flotilla/devkit/proc/child';
+import type { LoadReport } from '../src/load.js';
 
-/** etcd-load.mjs's `--json` line, which `flotilla-kvraft bench --json` prints too. */
-export interface LoadLine {
-  readonly op: 'put' | 'get';
-  readonly c: number;
-  readonly n: number;
-  readonly errors: number;
-  readonly seconds: number;
-  readonly ops_per_s: number;
-  readonly p50_ms: number;
-  readonly p99_ms: number;
-  readonly max_ms: number;
-  readonly mean_ms: number;
-  readonly truncated_by_time: boolean;
-  readonly client_cpu_pct: number;
-  readonly first_error?: string;
-}
+/** etcd-load.mjs's `--json` line, which `flotilla-kvraft bench --json` prints too (its fields). */
+export type LoadLine = LoadReport;
 
 export interface LoadResult {
   readonly line: LoadLine;
