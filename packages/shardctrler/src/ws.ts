@@ -76,9 +76,6 @@ export interface ConnectClerkOptions
  * that is down is skipped at once; transport's `connectEnds`); `clerk.close()` closes them.
  */
 export function connectClerk(urls: readonly string[], options: ConnectClerkOptions = {}): Clerk {
-  if (urls.length === 0) {
-    throw new ShardCtrlerConfigError('urls', 'must hold one url per server');
-  }
   checkWsUrls('urls', urls, configError);
   const clients = connectEnds(urls, options);
   return new Clerk(clients, {

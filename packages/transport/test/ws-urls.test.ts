@@ -15,6 +15,9 @@ describe('ws urls', () => {
     expect(() => checkWsUrls('peers', ['ws://a:1', 'x'], fail)).toThrow(
       new RangeError('peers: wants ws://host:port urls, got "x"'),
     );
+    expect(() => checkWsUrls('urls', [], fail)).toThrow(
+      new RangeError('urls: must hold one url per server'),
+    );
   });
 
   it('listenAddress strips an IPv6 host’s brackets', () => {

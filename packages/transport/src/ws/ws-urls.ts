@@ -12,12 +12,16 @@ export function parseWsUrl(url: string): URL | undefined {
   return parsed.protocol === 'ws:' && parsed.port !== '' ? parsed : undefined;
 }
 
-/** Every url parsed (see `parseWsUrl`), or throws `optionError(option, …)` at the first bad one. */
+/**
+ * Every url parsed (see `parseWsUrl`), or throws `optionError(option, …)` when there is none
+ * or at the first bad one.
+ */
 export function checkWsUrls(
   option: string,
   urls: readonly string[],
   optionError: OptionErrorFactory,
 ): URL[] {
+  if (urls.length === 0) throw optionError(option, 'must hold one url per server');
   return urls.map((url) => {
     const parsed = parseWsUrl(url);
     if (parsed === undefined) {
