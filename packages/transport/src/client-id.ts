@@ -7,7 +7,7 @@ import type { Random } from './random.js';
  * clerks); a service reports a collision when it shows (its `SessionConflictError`). Two
  * draws, because one `Random.int` holds 32 bits; without a `Random`, from the OS.
  */
-export function drawClientId(random?: Random): number {
+export function drawClientId(random?: Pick<Random, 'int'>): number {
   if (random !== undefined) return random.int(2 ** 21) * 2 ** 32 + random.int(2 ** 32);
   const bytes = randomBytes(8);
   return (bytes.readUInt32BE(0) & 0x1fffff) * 2 ** 32 + bytes.readUInt32BE(4);
