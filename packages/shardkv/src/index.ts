@@ -35,3 +35,10 @@ export {
   startShardKv,
 } from './server.js';
 export { Shard, type ShardStatus } from './shard.js';
+export {
+  type ConnectClerkOptions,
+  connectClerk,
+  type ListenShardKvOptions,
+  listenShardKv,
+  type ShardKvHandle,
+} from './ws.js';
