@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { integerFlag, urlListFlag } from '@flotilla/transport';
 import { UsageError } from './errors.js';
 
 export const USAGE = `usage:
@@ -157,19 +158,12 @@ function noPositionals(command: string, rest: readonly string[]): void {
   if (rest.length > 0) throw new UsageError(`${command} takes no arguments, got ${rest.join(' ')}`);
 }
 
+const usage = (message: string): UsageError => new UsageError(message);
+
 function urlList(flag: string, text: string | undefined): string[] {
-  if (text === undefined) throw new UsageError(`needs ${flag} URL,URL,…`);
-  const urls = text.split(',').map((url) => url.trim());
-  for (const url of urls) {
-    if (!/^ws:\/\/[^/\s]+:\d{1,5}\/?$/.test(url))
-      throw new UsageError(`${flag} wants ws://host:port urls, got ${JSON.stringify(url)}`);
-  }
-  return urls;
+  return urlListFlag(flag, text, usage);
 }
 
 function integer(flag: string, text: string | undefined, min: number): number {
-  const n = Number(text);
-  if (text === undefined || !/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
-    throw new UsageError(`${flag} wants an integer ≥ ${min}, got ${JSON.stringify(text)}`);
-  return n;
+  return integerFlag(flag, text, min, usage);
 }

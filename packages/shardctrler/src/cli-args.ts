@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { integerFlag, urlListFlag } from '@flotilla/transport';
 import { UsageError } from './errors.js';
 
 export const USAGE = `usage:
@@ -157,15 +158,10 @@ function joinGroups(specs: readonly string[]): Map<number, string[]> {
   return groups;
 }
 
+const usage = (message: string): UsageError => new UsageError(message);
+
 function urlList(flag: string, text: string | undefined): string[] {
-  if (text === undefined) throw new UsageError(`needs ${flag} URL,URL,…`);
-  const urls = text.split(',').map((url) => url.trim());
-  for (const url of urls) {
-    if (!/^ws:\/\/[^/\s]+:\d{1,5}\/?$/.test(url)) {
-      throw new UsageError(`${flag} wants ws://host:port urls, got ${JSON.stringify(url)}`);
-    }
-  }
-  return urls;
+  return urlListFlag(flag, text, usage);
 }
 
 function hostPort(text: string): { host: string; port: number } {
@@ -178,11 +174,7 @@ function hostPort(text: string): { host: string; port: number } {
 }
 
 function natural(flag: string, text: string | undefined, min = 0): number {
-  const n = Number(text);
-  if (text === undefined || !/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`${flag} wants an integer ≥ ${min}, got ${JSON.stringify(text)}`);
-  }
-  return n;
+  return integerFlag(flag, text, min, usage);
 }
 
 /** Any integer: the clerk says whether it is a valid gid, shard or config number. */
