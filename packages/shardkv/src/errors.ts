@@ -99,3 +99,10 @@ export class ShardKvConfigError extends ShardKvError {
     this.option = option;
   }
 }
+
+/** `flotilla-shardkv` was given a command line it cannot run; the message says what is wrong. */
+export class UsageError extends ShardKvError {
+  constructor(message: string) {
+    super('ERR_USAGE', message);
+  }
+}

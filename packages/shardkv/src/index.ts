@@ -15,6 +15,7 @@ export {
   SessionConflictError,
   ShardKvConfigError,
   ShardKvError,
+  UsageError,
   ValueTooLargeError,
 } from './errors.js';
 export { key2shard } from './key2shard.js';

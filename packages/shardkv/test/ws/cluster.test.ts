@@ -14,6 +14,7 @@ import {
 } from '@flotilla/shardctrler';
 import { silentLogger } from '@flotilla/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli-run.js';
 import {
   connectClerk,
   key2shard,
@@ -110,6 +111,24 @@ describe('shardkv over WebSocket (listenShardKv, connectClerk)', () => {
       await admin.close();
     }
   }, 60_000);
+
+  it('runs the CLI: put, append and get through the controller; a bad command line exits 2', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = {
+      stdout: (line: string) => out.push(line),
+      stderr: (line: string) => err.push(line),
+      env: { FLOTILLA_AUTH_TOKEN: TOKEN },
+      stopped: new Promise<void>(() => {}),
+    };
+    const ctrlers = `--ctrlers=${ctrlerUrls.join(',')}`;
+    expect(await runCli(['put', ctrlers, 'cli-key', 'a'], io)).toBe(0);
+    expect(await runCli(['append', ctrlers, 'cli-key', 'b'], io)).toBe(0);
+    expect(await runCli(['get', ctrlers, 'cli-key'], io)).toBe(0);
+    expect(out).toEqual(['ab']);
+    expect(await runCli(['get', ctrlers], io)).toBe(2);
+    expect(err.join('\n')).toMatch(/get needs KEY/);
+  }, 30_000);
 
   it('refuses controller urls that are not ws://host:port with ShardKvConfigError', () => {
     expect(() => connectClerk(['http://127.0.0.1:1'])).toThrow(ShardKvConfigError);
