@@ -102,7 +102,11 @@ export class Reconfigurer {
   async #poll(num: number): Promise<void> {
     const next = await this.#ctrler.query(num + 1);
     if (this.#stopped || next.num !== num + 1) return;
-    await this.#propose({ type: 'Config', config: next });
+    if (await this.#propose({ type: 'Config', config: next })) {
+      const gid = this.#rsm.machine.gid;
+      const shards = next.shards.flatMap((owner, shard) => (owner === gid ? [shard] : []));
+      this.#logger?.info({ gid, config: next.num, shards }, 'shardkv: configuration applied');
+    }
   }
 
   /** Pulls `shard` page by page from `offset` while this replica leads and each page is taken. */
@@ -132,8 +136,17 @@ export class Reconfigurer {
       if (this.#stopped || round.kind !== 'done' || round.value.err !== OK) return;
       const { data, sessions, done } = round.value;
       const taken = await this.#propose({ type: 'Pulled', ...args, data, sessions, done });
-      if (!taken || done) return;
+      if (!taken) return;
       at += data.length + sessions.length;
+      if (done) {
+        const { gid } = this.#rsm.machine;
+        const from = source.gid;
+        this.#logger?.info(
+          { gid, shard, from, handoff: source.handoff, items: at },
+          'shardkv: shard received',
+        );
+        return;
+      }
     }
   }
 
