@@ -11,6 +11,8 @@ export function key2shard(key: string): number {
 }
 
 function firstUtf8Byte(cp: number): number {
+  // A lone surrogate crosses the wire as U+FFFD (EF BF BD): the server sees that key.
+  if (cp >= 0xd800 && cp <= 0xdfff) return 0xef;
   if (cp < 0x80) return cp;
   if (cp < 0x800) return 0xc0 | (cp >> 6);
   if (cp < 0x10000) return 0xe0 | (cp >> 12);
