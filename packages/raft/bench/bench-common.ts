@@ -143,6 +143,20 @@ export class ApplyWaiter {
   }
 }
 
+/**
+ * The unmeasured phase before a closed loop's window: at least `ms`, and also until `commits`
+ * proposals have committed, but no longer than `maxMs` in all. A time alone does not warm up
+ * C=1: V8 optimizes the hot path (ws, msgpackr, the node, the persister) only after some
+ * thousands of commits, ~3,000-4,000 over WebSocket, and until then each commit costs 2-3x the
+ * CPU; at C=1 a 1 s warmup is ~500 of them, so the window measured that ramp, while C=64 gets
+ * there in a fraction of a second.
+ */
+export interface Warmup {
+  readonly ms: number;
+  readonly commits: number;
+  readonly maxMs: number;
+}
+
 /** One closed-loop measurement of one setup at one concurrency. */
 export interface LoopResult {
   /** Proposals that committed (and were applied on the leader) in the measured window. */
@@ -156,17 +170,20 @@ export interface LoopResult {
   readonly maxMs: number;
   /** Commits in the second half of the measured window over those in the first (1: steady). */
   readonly secondHalfRatio: number;
+  /** The warmup that was run: its commits and seconds. */
+  readonly warmupCommits: number;
+  readonly warmupSeconds: number;
 }
 
 /**
  * `concurrency` clients, each with one proposal in flight: propose, wait for the outcome,
- * propose the next. A warmup phase runs first (not measured), then the measured phase, each
- * until its time is up; a proposal in flight at the deadline is waited for and counted (as
- * etcd-load.mjs does). `propose` resolves true for a commit, false for a failure.
+ * propose the next. A warmup phase runs first (not measured, see Warmup), then the measured
+ * phase until its time is up; a proposal in flight at the deadline is waited for and counted
+ * (as etcd-load.mjs does). `propose` resolves true for a commit, false for a failure.
  */
 export async function closedLoop(options: {
   readonly concurrency: number;
-  readonly warmupMs: number;
+  readonly warmup: Warmup;
   readonly measureMs: number;
   readonly propose: (client: number, seq: number) => Promise<boolean>;
   /** Runs between the phases, with nothing in flight (e.g. to read CPU counters). */
@@ -174,18 +191,28 @@ export async function closedLoop(options: {
   /** Runs right after the measured phase, with nothing in flight. */
   readonly afterMeasure?: (window: { commits: number; seconds: number }) => unknown;
 }): Promise<LoopResult> {
-  const { concurrency, warmupMs, measureMs, propose } = options;
+  const { concurrency, warmup, measureMs, propose } = options;
   let seq = 0;
   let firstHalf = 0;
   let secondHalf = 0;
-  const phase = async (ms: number, latencies: number[] | undefined): Promise<number> => {
+  /** Runs for `ms`, and past it until `minCommits` have committed, up to `maxMs`. */
+  const phase = async (
+    ms: number,
+    latencies: number[] | undefined,
+    minCommits = 0,
+    maxMs = ms,
+  ): Promise<{ failures: number; commits: number }> => {
     const start = performance.now();
     const deadline = start + ms;
+    const hardDeadline = start + Math.max(ms, maxMs);
     const half = start + ms / 2;
     let failures = 0;
+    let commits = 0;
+    const more = (now: number): boolean =>
+      now < deadline || (commits < minCommits && now < hardDeadline);
     await Promise.all(
       Array.from({ length: concurrency }, async (_, client) => {
-        while (performance.now() < deadline) {
+        while (more(performance.now())) {
           const t0 = performance.now();
           const ok = await propose(client, seq++);
           if (!ok) {
@@ -195,21 +222,27 @@ export async function closedLoop(options: {
             continue;
           }
           const t1 = performance.now();
+          commits++;
           latencies?.push(t1 - t0);
           if (t1 < half) firstHalf++;
           else secondHalf++;
         }
       }),
     );
-    return failures;
+    return { failures, commits };
   };
-  if (warmupMs > 0) await phase(warmupMs, undefined);
+  let warmed = { failures: 0, commits: 0 };
+  const w0 = performance.now();
+  if (warmup.ms > 0 || warmup.commits > 0) {
+    warmed = await phase(warmup.ms, undefined, warmup.commits, warmup.maxMs);
+  }
+  const warmupSeconds = (performance.now() - w0) / 1000;
   await options.beforeMeasure?.();
   firstHalf = 0;
   secondHalf = 0;
   const latencies: number[] = [];
   const t0 = performance.now();
-  const failures = await phase(measureMs, latencies);
+  const { failures } = await phase(measureMs, latencies);
   const seconds = (performance.now() - t0) / 1000;
   await options.afterMeasure?.({ commits: latencies.length, seconds });
   latencies.sort((a, b) => a - b);
@@ -222,5 +255,7 @@ export async function closedLoop(options: {
     p99Ms: quantile(latencies, 0.99),
     maxMs: latencies[latencies.length - 1] ?? Number.NaN,
     secondHalfRatio: firstHalf === 0 ? Number.NaN : secondHalf / firstHalf,
+    warmupCommits: warmed.commits,
+    warmupSeconds,
   };
 }

@@ -19,8 +19,12 @@ const run = promisify(execFile);
 const ENDPOINTS = 'http://127.0.0.1:23791,http://127.0.0.1:23792,http://127.0.0.1:23793';
 const MEMBERS = ['m1', 'm2', 'm3'];
 
-/** etcd-load.mjs's figures, in LoopResult's terms (it does not split the window in halves). */
-export interface EtcdLevelResult extends Omit<LoopResult, 'secondHalfRatio'> {
+/**
+ * etcd-load.mjs's figures, in LoopResult's terms (it does not split the window in halves, and
+ * warms up by its own rule: 200 ops).
+ */
+export interface EtcdLevelResult
+  extends Omit<LoopResult, 'secondHalfRatio' | 'warmupCommits' | 'warmupSeconds'> {
   readonly concurrency: number;
   /** CPU of the three members together over the load run (warmup included), % of one core. */
   readonly serverCpuPct: number;

@@ -28,6 +28,7 @@ import {
   makeCommand,
   newCounters,
   type RaftKnobs,
+  type Warmup,
 } from './bench-common.js';
 
 export interface SimLevelResult extends LoopResult {
@@ -67,7 +68,7 @@ const immediateClock: Clock = {
  */
 export async function runSim(
   levels: readonly number[],
-  warmupMs: number,
+  warmup: Warmup,
   measureMs: number,
   seed: number,
   knobs: RaftKnobs,
@@ -80,7 +81,7 @@ export async function runSim(
     const profileFile =
       profileDir === undefined ? undefined : path.join(profileDir, `${profileTag}-c${c}`);
     results.push(
-      await runSimLevel(c, warmupMs, measureMs, seed * 1000 + k, knobs, clockKind, profileFile),
+      await runSimLevel(c, warmup, measureMs, seed * 1000 + k, knobs, clockKind, profileFile),
     );
   }
   return results;
@@ -88,7 +89,7 @@ export async function runSim(
 
 async function runSimLevel(
   c: number,
-  warmupMs: number,
+  warmup: Warmup,
   measureMs: number,
   seed: number,
   knobs: RaftKnobs,
@@ -137,7 +138,7 @@ async function runSimLevel(
     const profiler = new WindowProfiler();
     const loop = await closedLoop({
       concurrency: c,
-      warmupMs,
+      warmup,
       measureMs,
       propose: async (client, seq) => {
         const outcome = await waiter.propose(makeCommand(client, seq));

@@ -23,6 +23,7 @@ import {
   makeCommand,
   type ProposeOutcome,
   type RaftKnobs,
+  type Warmup,
 } from './bench-common.js';
 import type { ChildMessage, ParentMessage, StatusReply } from './bench-node.js';
 
@@ -159,7 +160,7 @@ function guarded<T>(servers: readonly Server[], work: Promise<T>): Promise<T> {
  */
 export async function runWs(
   levels: readonly number[],
-  warmupMs: number,
+  warmup: Warmup,
   measureMs: number,
   knobs: RaftKnobs,
   profileDir: string | undefined,
@@ -231,7 +232,7 @@ export async function runWs(
         servers,
         closedLoop({
           concurrency: c,
-          warmupMs,
+          warmup,
           measureMs,
           propose: async (id, seq) => {
             const result = await (clients[leader] as WsClient).call<ProposeOutcome>(

@@ -11,13 +11,18 @@
  *         as the anchor, in the same run. Without it the README's etcd figures are the anchor.
  *
  *   pnpm --filter @flotilla/raft bench [--etcd] [--quick] [--json]
- *   tsx bench/raft-bench.ts [--repeats 3] [--seconds 5] [--warmup 1] [--inflight 1,64]
+ *   tsx bench/raft-bench.ts [--repeats 3] [--seconds 5] [--warmup 1] [--warmup-commits 4000]
+ *        [--inflight 1,64]
  *        [--only sim,ws,etcd] [--etcd] [--shared DIR] [--max-seconds S] [--profile DIR]
  *        [--seed N] [--max-entries-per-append N] [--max-inflight-appends N] [--wait-idle S]
  *        [--sim-clock real|immediate] [--json]
  *
  * Each repeat runs every setup once (fresh cluster, fresh temp dirs), in turn, so drift hits
- * all of them; the table shows medians over the repeats. `--quick`: one repeat of 2 s. Before
+ * all of them; the table shows medians over the repeats. Each level's warmup lasts `--warmup`
+ * seconds and also until `--warmup-commits` commits (at most MAX_WARMUP_S): on a fresh cluster
+ * C=1 needs thousands of commits before V8 has optimized the hot path, and a window measured
+ * before that shows 2-3x the CPU per commit (bench-common.ts, Warmup).
+ * `--quick`: one repeat of 2 s, warmup 0.5 s and 1,000 commits. Before
  * each repeat it waits up to `--wait-idle` seconds (default 30) for other work on the machine to
  * drop below 10% of the CPUs, and prints the load it saw.
  * `--max-seconds` bounds the whole run: past it, children are killed, temp dirs deleted, and the
@@ -56,6 +61,7 @@ const { values: opts } = parseArgs({
     repeats: { type: 'string' },
     seconds: { type: 'string' },
     warmup: { type: 'string' },
+    'warmup-commits': { type: 'string' },
     inflight: { type: 'string', default: '1,64' },
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
@@ -92,6 +98,9 @@ interface Run {
   cpu_us_per_commit: number;
   /** Commits in the 2nd half of the window / in the 1st (below 1: slowing down as the log grows). */
   second_half_ratio: number | null;
+  /** The warmup before the window (ours only): commits and seconds. */
+  warmup_commits?: number;
+  warmup_s?: number;
   /** Batching (ours only): saves (= fsyncs on disk) of all three servers per commit, … */
   saves_per_commit?: number;
   /** … log entries per save on the leader, … */
@@ -145,6 +154,8 @@ function oursRun(
     client_cpu_pct: clientCpuPct === null ? null : round(clientCpuPct, 0),
     cpu_us_per_commit: round(r.cpuUsPerCommit, 1),
     second_half_ratio: round(r.secondHalfRatio, 2),
+    warmup_commits: r.warmupCommits,
+    warmup_s: round(r.warmupSeconds, 1),
     ...batching(r.counters, r.leader, r.commits),
   };
 }
@@ -167,6 +178,9 @@ interface Summary {
   /** ours (median) / the etcd figure of ../shared/bench/README.md. */
   ratio_vs_etcd_readme: number | null;
 }
+
+/** Upper bound of one level's warmup, whatever --warmup-commits asks (a slow or busy machine). */
+const MAX_WARMUP_S = 20;
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -257,6 +271,16 @@ async function main(): Promise<void> {
   const seconds = positive('seconds', opts.seconds, quick ? 2 : 5);
   const warmup = opts.warmup === undefined ? (quick ? 0.5 : 1) : Number(opts.warmup);
   if (!(warmup >= 0)) throw new Error('--warmup must be ≥ 0');
+  const warmupCommits =
+    opts['warmup-commits'] === undefined ? (quick ? 1000 : 4000) : Number(opts['warmup-commits']);
+  if (!(Number.isInteger(warmupCommits) && warmupCommits >= 0)) {
+    throw new Error('--warmup-commits must be an integer ≥ 0');
+  }
+  const warmupPhase = {
+    ms: warmup * 1000,
+    commits: warmupCommits,
+    maxMs: Math.max(warmup, MAX_WARMUP_S) * 1000,
+  };
   const levels = parseList(opts.inflight, 'inflight');
   const seed = Number(opts.seed);
   const simClock = opts['sim-clock'];
@@ -287,11 +311,14 @@ async function main(): Promise<void> {
   const profileDir = opts.profile === undefined ? undefined : path.resolve(opts.profile);
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 
-  // The whole run is bounded: a level takes warmup + seconds plus setup time.
+  // The whole run is bounded: a level takes its warmup (at most MAX_WARMUP_S) + seconds plus
+  // setup time.
   const waitIdle = Number(opts['wait-idle']);
   if (!(waitIdle >= 0)) throw new Error('--wait-idle must be ≥ 0');
   const estimate =
-    repeats * (wanted.size * (levels.length * (warmup + seconds + 2) + 15) + waitIdle);
+    repeats *
+    (wanted.size * (levels.length * (Math.max(warmup, MAX_WARMUP_S) + seconds + 2) + 15) +
+      waitIdle);
   const maxSeconds = positive('max-seconds', opts['max-seconds'], Math.max(120, 2 * estimate));
   const timer = watchdog(
     maxSeconds * 1000,
@@ -308,9 +335,16 @@ async function main(): Promise<void> {
         `${r.client_cpu_pct === null ? '' : `, client CPU ${r.client_cpu_pct}%`}, ` +
         `${fmtInt(r.cpu_us_per_commit)} CPU µs/commit` +
         `${r.second_half_ratio === null ? '' : `, 2nd/1st half ${r.second_half_ratio}`}` +
+        `${r.warmup_commits === undefined ? '' : `, after a warmup of ${fmtInt(r.warmup_commits)} commits in ${r.warmup_s} s`}` +
         `${r.saves_per_commit === undefined ? '' : `; saves/commit ${r.saves_per_commit}, entries/leader save ${r.entries_per_leader_save}, AE/commit ${r.appends_per_commit}, entries/AE ${r.entries_per_append}`}` +
         `${r.failures > 0 ? `, ${r.failures} FAILED` : ''}`,
     );
+    if (r.warmup_commits !== undefined && r.warmup_commits < warmupCommits) {
+      log(
+        `  warning: the warmup stopped at ${warmupPhase.maxMs / 1000} s, before ${fmtInt(warmupCommits)} commits; ` +
+          'this window still includes some of the JIT ramp (more CPU per commit)',
+      );
+    }
   };
   let maxBusy = 0;
   for (let repeat = 1; repeat <= repeats; repeat++) {
@@ -323,7 +357,7 @@ async function main(): Promise<void> {
     if (wanted.has('sim')) {
       const rs = await runSim(
         levels,
-        warmup * 1000,
+        warmupPhase,
         seconds * 1000,
         seed + repeat,
         knobs,
@@ -336,7 +370,7 @@ async function main(): Promise<void> {
     if (wanted.has('ws')) {
       const rs = await runWs(
         levels,
-        warmup * 1000,
+        warmupPhase,
         seconds * 1000,
         knobs,
         profileDir,
@@ -382,7 +416,7 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   const header = [
     `@flotilla/raft, 3 servers, closed loop of ${COMMAND_BYTES}-byte proposals, commit = applied on the leader; ` +
-      `median of ${repeats} × ${seconds} s (warmup ${warmup} s)`,
+      `median of ${repeats} × ${seconds} s (warmup ${warmup} s and ≥ ${fmtInt(warmupCommits)} commits, at most ${MAX_WARMUP_S} s)`,
     `machine: ${cpus.length} vCPU (${cpus[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, ` +
       `temp dir ${os.tmpdir()}; background load before the repeats ≤ ${maxBusy}%`,
     wanted.has('etcd')
