@@ -14,7 +14,10 @@
  * 2-group phase), no shard unservable more than 1 s beyond the 100 ms poll interval.
  *
  *   pnpm bench:shard [--clients 64] [--seconds 5] [--op put|get] [--keys 10000]
- *                    [--value-bytes 128] [--maxraftstate 1048576] [--json]
+ *                    [--value-bytes 128] [--maxraftstate 1048576] [--timeline] [--json]
+ *
+ * --timeline prints, for each Join, when each group's leader applied the configuration and
+ * received each shard (ms after the Join was sent).
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     'value-bytes': { type: 'string' },
     maxraftstate: { type: 'string' },
     json: { type: 'boolean' },
+    timeline: { type: 'boolean' },
   },
 });
 const clients = positive('clients', values.clients, 64);
@@ -129,6 +133,7 @@ async function joinAndMigrate(
   const before = await admin.query(-1);
   const joinAt = performance.now();
   const num = await admin.join({ [gid]: serversOf(gid) });
+  const joinReplied = performance.now();
   const after = await admin.query(num);
   const moved = after.shards.flatMap((owner, shard) =>
     owner === gid && before.shards[shard] !== gid ? [shard] : [],
@@ -142,6 +147,14 @@ async function joinAndMigrate(
     if (performance.now() > deadline)
       throw new Error(`group ${gid} did not receive shards ${moved} in time`);
     await Promise.race([sleep(10), cluster.failed]);
+  }
+  if (values.timeline) {
+    const t = (at: number) => `${Math.round(at - joinAt)} ms`;
+    console.log(`join ${gid}: replied ${t(joinReplied)}`);
+    for (const a of cluster.applied.filter((x) => x.at >= joinAt))
+      console.log(`  g${a.gid} config ${a.config} at ${t(a.at)}`);
+    for (const r of cluster.received.filter((x) => x.at >= joinAt))
+      console.log(`  g${r.gid} shard ${r.shard} at ${t(r.at)}`);
   }
   const doneAt = Math.max(
     ...cluster.received.filter((r) => r.gid === gid && r.at >= joinAt).map((r) => r.at),

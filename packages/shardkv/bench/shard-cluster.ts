@@ -46,6 +46,13 @@ export interface ShardReceived {
   readonly at: number;
 }
 
+/** A `shardkv: configuration applied` event: group `gid`'s leader took `config` at `at`. */
+export interface ConfigApplied {
+  readonly gid: number;
+  readonly config: number;
+  readonly at: number;
+}
+
 class Server {
   readonly name: string;
   readonly child: ChildProcess;
@@ -97,6 +104,8 @@ export interface ShardCluster {
   readonly pids: ReadonlyMap<string, number>;
   /** Every `shard received` event so far. */
   readonly received: readonly ShardReceived[];
+  /** Every `configuration applied` event so far. */
+  readonly applied: readonly ConfigApplied[];
   readonly failed: Promise<never>;
   stop(): Promise<void>;
 }
@@ -117,9 +126,13 @@ export async function startShardCluster(options: {
   for (let g = 1; g <= options.groups; g++)
     groups.set(g, urls.slice(REPLICAS * g, REPLICAS * (g + 1)));
   const received: ShardReceived[] = [];
+  const applied: ConfigApplied[] = [];
   const onEvent = (event: Record<string, unknown>): void => {
     if (event.msg === 'shardkv: shard received') {
       received.push({ gid: Number(event.gid), shard: Number(event.shard), at: performance.now() });
+    }
+    if (event.msg === 'shardkv: configuration applied') {
+      applied.push({ gid: Number(event.gid), config: Number(event.config), at: performance.now() });
     }
   };
   const servers: Server[] = [];
@@ -155,7 +168,7 @@ export async function startShardCluster(options: {
           'serve',
           ...['--gid', String(gid), '--id', String(i), '--peers', peers.join(',')],
           ...['--ctrlers', ctrlers.join(','), '--data-dir', path.join(base, `group-${gid}-${i}`)],
-          ...['--maxraftstate', String(options.maxraftstate)],
+          `--maxraftstate=${options.maxraftstate}`,
         ]);
       });
     }
@@ -173,6 +186,7 @@ export async function startShardCluster(options: {
       authToken,
       pids: new Map(servers.map((s) => [s.name, s.child.pid as number])),
       received,
+      applied,
       failed,
       stop,
     };

@@ -51,8 +51,9 @@ export interface ClerkOptions extends Partial<KvLimits> {
  * The lab's shardkv clerk: `get`, `put` and `append` as promises that settle once, after the
  * group owning the key's shard applied (or read) them. It reads the latest configuration from
  * the controller, sends to the owning group's servers (the one that answered last first), and
- * on `ErrWrongGroup` or a round without an answer pauses, re-reads the configuration and tries
- * again, forever. Each Put/Append carries the clerk's id and a sequence number, checked
+ * on `ErrWrongGroup` re-reads the configuration, trying again at once if it changed; otherwise
+ * (and after a round without an answer) it pauses, re-reads it and tries again, forever.
+ * Each Put/Append carries the clerk's id and a sequence number, checked
  * against the shard's duplicate table, which moves with the shard: a resend applies at most
  * once, also when the shard moved to another group in between.
  *
@@ -188,7 +189,8 @@ export class Clerk {
       const gid = config.shards[shard] as number;
       const servers = config.groups[String(gid)];
       if (gid !== INVALID_GID && servers !== undefined && servers.length > 0) {
-        const round = await this.#groups.round(gid, servers, `${SERVICE}.${method}`, args, judge, {
+        const sent = { ...args, configNum: config.num };
+        const round = await this.#groups.round(gid, servers, `${SERVICE}.${method}`, sent, judge, {
           timeoutMs: this.#timeoutMs,
           waits: this.#waits,
         });
@@ -205,6 +207,8 @@ export class Clerk {
           }
           throw clerkErrors.badRequest(round.message);
         }
+        // The group has moved on: a newer configuration may name the new owner already.
+        if (round.kind === 'wrong-group' && (await this.#query()).num !== config.num) continue;
       }
       await this.#waits.sleep(this.#clock, this.#retryDelayMs);
       if (this.#closed) throw clerkErrors.closed();

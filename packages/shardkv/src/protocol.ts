@@ -21,8 +21,14 @@ export const ErrStale = 'ErrStale';
 /** Group to group: the holder has not reached the configuration that hands the shard over yet. */
 export const ErrNotReady = 'ErrNotReady';
 
+/**
+ * `configNum`: the configuration the clerk sent by (optional). A group behind it takes the
+ * configurations up to it at once instead of at its next poll, and a request for a shard it is
+ * pulling waits (bounded) for the shard to arrive.
+ */
 export interface GetArgs {
   readonly key: string;
+  readonly configNum?: number;
 }
 
 export type PutAppendOp = 'Put' | 'Append';
@@ -33,6 +39,7 @@ export interface PutAppendArgs {
   readonly op: PutAppendOp;
   readonly clientId: number;
   readonly seq: number;
+  readonly configNum?: number;
 }
 
 export interface GetReply {
@@ -81,8 +88,10 @@ export interface DeleteShardReply {
 
 const isShard = (x: unknown): x is number => isNonNegativeInteger(x) && x < NSHARDS;
 
+const isConfigNum = (x: unknown): boolean => x === undefined || isNonNegativeInteger(x);
+
 export function isGetArgs(x: unknown): x is GetArgs {
-  return isRecord(x) && typeof x.key === 'string';
+  return isRecord(x) && typeof x.key === 'string' && isConfigNum(x.configNum);
 }
 
 export function isPutAppendArgs(x: unknown): x is PutAppendArgs {
@@ -92,7 +101,8 @@ export function isPutAppendArgs(x: unknown): x is PutAppendArgs {
     typeof x.value === 'string' &&
     (x.op === 'Put' || x.op === 'Append') &&
     isNonNegativeInteger(x.clientId) &&
-    isPositiveInteger(x.seq)
+    isPositiveInteger(x.seq) &&
+    isConfigNum(x.configNum)
   );
 }
 

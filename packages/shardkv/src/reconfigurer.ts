@@ -15,6 +15,10 @@ import {
   SERVICE,
 } from './protocol.js';
 
+/** A holder not at the handoff's configuration yet is asked again this soon, this many times. */
+const NOT_READY_RETRY_MS = 10;
+const NOT_READY_RETRIES = 20;
+
 export interface ReconfigurerSettings {
   readonly pollIntervalMs: number;
   readonly pageBytes: number;
@@ -76,6 +80,14 @@ export class Reconfigurer {
     }, this.#settings.pollIntervalMs);
   }
 
+  /**
+   * Asks the controller for the next configuration now rather than at the next tick: another
+   * group is pulling a shard that a configuration this group has not reached hands over.
+   */
+  pollNow(): void {
+    this.#tick();
+  }
+
   #tick(): void {
     if (this.#stopped || this.#rsm.closed || !this.#rsm.getState().isLeader) return;
     const machine = this.#rsm.machine;
@@ -106,12 +118,16 @@ export class Reconfigurer {
       const gid = this.#rsm.machine.gid;
       const shards = next.shards.flatMap((owner, shard) => (owner === gid ? [shard] : []));
       this.#logger?.info({ gid, config: next.num, shards }, 'shardkv: configuration applied');
+      // Start pulling what it gained (or take the next configuration) without waiting a
+      // tick: once this poll is over (it is still busy now).
+      this.#clock.setTimeout(() => this.#tick(), 0);
     }
   }
 
   /** Pulls `shard` page by page from `offset` while this replica leads and each page is taken. */
   async #pull(shard: number, source: Source, offset: number): Promise<void> {
     let at = offset;
+    let notReady = 0;
     for (;;) {
       const args: PullShardArgs = {
         shard,
@@ -133,7 +149,14 @@ export class Reconfigurer {
       );
       if (round.kind === 'refused')
         this.#logger?.warn({ shard, source, why: round.message }, 'shardkv: pull refused');
-      if (this.#stopped || round.kind !== 'done' || round.value.err !== OK) return;
+      if (this.#stopped || round.kind !== 'done') return;
+      if (round.value.err !== OK) {
+        // Not ready: the holder has yet to reach the configuration (our PullShard made it
+        // poll). Ask again soon, a few times, rather than a whole tick later.
+        if (++notReady > NOT_READY_RETRIES) return;
+        await this.#sleep(NOT_READY_RETRY_MS);
+        continue;
+      }
       const { data, sessions, done } = round.value;
       const taken = await this.#propose({ type: 'Pulled', ...args, data, sessions, done });
       if (!taken) return;
@@ -167,6 +190,10 @@ export class Reconfigurer {
       this.#logger?.warn({ shard, source, why: round.message }, 'shardkv: release refused');
     if (this.#stopped || round.kind !== 'done') return;
     await this.#propose({ type: 'Released', ...args });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
   }
 
   /** Proposes one step; true if it was applied and taken. A refusal (not leader, …) waits for the next tick. */

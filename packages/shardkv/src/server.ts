@@ -8,6 +8,7 @@ import {
 import { Clerk as CtrlerClerk } from '@flotilla/shardctrler';
 import {
   type ClientEnd,
+  type Clock,
   drawClientId,
   type RpcServer,
   realClock,
@@ -16,6 +17,7 @@ import {
 } from '@flotilla/transport';
 import { ShardKvConfigError } from './errors.js';
 import { GroupEnds } from './group-ends.js';
+import { key2shard } from './key2shard.js';
 import { type KvLimits, kvLimits, oversize } from './limits.js';
 import { ShardKvMachine } from './machine.js';
 import {
@@ -47,6 +49,12 @@ export const DEFAULT_POLL_INTERVAL_MS = 100;
 export const DEFAULT_PAGE_BYTES = 256 * 1024;
 /** Per-attempt timeout of a call to another group or the controller: above rsm's 2 s timeouts. */
 export const DEFAULT_GROUP_CALL_TIMEOUT_MS = 3000;
+/**
+ * How long a refused request waits for this group to catch up with the clerk's configuration
+ * and for a shard it is pulling to arrive (well below the clerk's 3 s attempt timeout).
+ */
+const CATCH_UP_WAIT_MS = 500;
+const CATCH_UP_POLL_MS = 5;
 
 /**
  * Options of `startShardKv`: rsm's (and through them Raft's) for this replica — `me`, `peers`
@@ -90,6 +98,7 @@ export class ShardKv {
   readonly #reconfigurer: Reconfigurer;
   readonly #ctrler: CtrlerClerk;
   readonly #pageBytes: number;
+  readonly #clock: Clock;
   #closing: Promise<void> | undefined;
 
   /** @internal made by `startShardKv`. */
@@ -99,8 +108,10 @@ export class ShardKv {
     reconfigurer: Reconfigurer,
     limits: KvLimits,
     pageBytes: number,
+    clock: Clock,
   ) {
     this.rsm = rsm;
+    this.#clock = clock;
     this.limits = limits;
     this.#ctrler = ctrler;
     this.#reconfigurer = reconfigurer;
@@ -163,9 +174,31 @@ export class ShardKv {
     this.close().catch(() => {});
   }
 
+  /**
+   * After this group refused `key` as not its shard: if the clerk sent by a later
+   * configuration, take the configurations up to it now, and if the shard is then being pulled,
+   * wait for it here, both bounded, rather than send the clerk away to pause and come back.
+   * Resolves true if the shard is served now (the request may then be tried again).
+   */
+  async #caughtUp(key: string, configNum: number | undefined): Promise<boolean> {
+    const machine = this.rsm.machine;
+    const index = key2shard(key);
+    const behind = (): boolean => configNum !== undefined && machine.config.num < configNum;
+    const deadline = this.#clock.now() + CATCH_UP_WAIT_MS;
+    while (!this.rsm.closed && this.#clock.now() < deadline) {
+      if (behind()) this.#reconfigurer.pollNow();
+      else if (machine.shard(index).status !== 'pulling') break;
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, CATCH_UP_POLL_MS));
+    }
+    return machine.shard(index).serves;
+  }
+
   async #get(args: GetArgs): Promise<GetReply> {
     try {
-      const outcome = await this.rsm.read((machine) => machine.get(args.key));
+      let outcome = await this.rsm.read((machine) => machine.get(args.key));
+      if (outcome.err === 'ErrWrongGroup' && (await this.#caughtUp(args.key, args.configNum))) {
+        outcome = await this.rsm.read((machine) => machine.get(args.key));
+      }
       if (outcome.err === OK) return { err: OK, value: outcome.value };
       return { err: outcome.err === 'ErrNoKey' ? ErrNoKey : ErrWrongGroup, value: '' };
     } catch (err) {
@@ -175,9 +208,14 @@ export class ShardKv {
   }
 
   async #putAppend(args: PutAppendArgs): Promise<PutAppendReply> {
-    const { key, value, op, clientId, seq } = args;
+    const { key, value, op, clientId, seq, configNum } = args;
     try {
-      const result = await this.rsm.submit({ type: op, key, value }, { clientId, seq });
+      const write = { type: op, key, value } as const;
+      let result = await this.rsm.submit(write, { clientId, seq });
+      // Refused unapplied (and unrecorded), so the same write may be proposed again.
+      if (result === 'ErrWrongGroup' && (await this.#caughtUp(key, configNum))) {
+        result = await this.rsm.submit(write, { clientId, seq });
+      }
       return { err: result === 'ErrWrongGroup' ? ErrWrongGroup : OK };
     } catch (err) {
       if (err instanceof StaleRequestError) return { err: ErrStale };
@@ -192,7 +230,10 @@ export class ShardKv {
       const page = await this.rsm.read((machine) =>
         machine.page(args.shard, args.handoff, args.offset, maxBytes),
       );
-      return page === undefined ? { err: ErrNotReady } : { err: OK, ...page };
+      if (page !== undefined) return { err: OK, ...page };
+      // The puller is ahead of this group: take the next configuration now, not at a tick.
+      if (args.handoff > this.rsm.machine.config.num) this.#reconfigurer.pollNow();
+      return { err: ErrNotReady };
     } catch (err) {
       if (err instanceof RsmError) return { err: ErrWrongLeader };
       throw err;
@@ -268,5 +309,5 @@ export async function startShardKv(options: ShardKvOptions): Promise<ShardKv> {
     settings,
     options.logger,
   );
-  return new ShardKv(rsm, ctrler, reconfigurer, limits, settings.pageBytes);
+  return new ShardKv(rsm, ctrler, reconfigurer, limits, settings.pageBytes, clock);
 }
