@@ -34,12 +34,12 @@ import {
   groupServerName,
   type LabServer,
   type ServiceCluster,
-  type StartServer,
   withWorld,
 } from '@flotilla/labkit';
-import { Clerk as CtrlerClerk, NSHARDS, startShardCtrler } from '@flotilla/shardctrler';
-import { type SeededRandom, silentLogger, simulate } from '@flotilla/transport';
-import { Clerk, key2shard, startShardKv } from '../src/index.js';
+import { Clerk as CtrlerClerk, NSHARDS } from '@flotilla/shardctrler';
+import { type SeededRandom, simulate } from '@flotilla/transport';
+import { Clerk, key2shard } from '../src/index.js';
+import { startCtrlerServer, startGroupServer, type WrapServices } from '../test/lab/config.js';
 import { approxBytes, type CostModel, CpuCore, withCpu } from './cpu-model.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -179,27 +179,12 @@ async function runCase(groups: number, options: Options): Promise<CaseResult> {
           return core;
         };
 
-        const startCtrler: StartServer<LabServer> = async (ends, me, persister, _max, env) => {
-          const c = await startShardCtrler({
-            peers: ends,
-            me,
-            persister,
-            clock: env.clock,
-            random: env.random,
-            logger: silentLogger,
-          });
-          return {
-            services: withCpu(c.services, coreOf(env.name), cost),
-            raft: c.raft,
-            kill: () => c.kill(),
-            close: () => c.close(),
-          };
-        };
+        const cpu: WrapServices = (services, env) => withCpu(services, coreOf(env.name), cost);
         const ctrler: Ctrler = world.addCluster<LabServer, CtrlerClerk>({
           n: NCTRLERS,
           maxraftstate: -1,
           serverName: ctrlerServerName,
-          startServer: startCtrler,
+          startServer: startCtrlerServer(cpu),
           makeClerk: (ends, env) => new CtrlerClerk(ends, { clock: env.clock, random: env.random }),
         });
         await ctrler.startAll();
@@ -209,37 +194,11 @@ async function runCase(groups: number, options: Options): Promise<CaseResult> {
         const groupList: Group[] = [];
         for (let gi = 0; gi < groups; gi++) {
           const gid = GID_BASE + gi;
-          const startGroupServer: StartServer<LabServer> = async (
-            ends,
-            me,
-            persister,
-            maxraftstate,
-            env,
-          ) => {
-            const kv = await startShardKv({
-              gid,
-              peers: ends,
-              me,
-              persister,
-              maxraftstate,
-              ctrlers: ctrlerNames.map((name) => env.makeEnd(name)),
-              makeEnd: (name) => env.makeEnd(name),
-              clock: env.clock,
-              random: env.random,
-              logger: silentLogger,
-            });
-            return {
-              services: withCpu(kv.services, coreOf(env.name), cost),
-              raft: kv.raft,
-              kill: () => kv.kill(),
-              close: () => kv.close(),
-            };
-          };
           const group = world.addCluster<LabServer>({
             n: NSERVERS,
             maxraftstate: -1,
             serverName: groupServerName(gid),
-            startServer: startGroupServer,
+            startServer: startGroupServer(gid, ctrlerNames, cpu),
           });
           await group.startAll();
           group.connectAll();

@@ -5,6 +5,7 @@ import {
   type KvClerk,
   type KvHistory,
   type LabServer,
+  type ServerEnv,
   type ServerNaming,
   type ServiceCluster,
   type StartServer,
@@ -28,27 +29,39 @@ export interface ShardKvLabServer extends LabServer {
   readonly kv: ShardKv;
 }
 
-const startCtrler: StartServer<CtrlerLabServer> = async (ends, me, persister, _max, env) => {
-  const ctrler = await startShardCtrler({
-    peers: ends,
-    me,
-    persister,
-    clock: env.clock,
-    random: env.random,
-    logger: silentLogger,
-  });
-  return {
-    services: ctrler.services,
-    raft: ctrler.raft,
-    kill: () => ctrler.kill(),
-    close: () => ctrler.close(),
+/** What a harness may wrap around a server's services (the scaling bench: a CPU model). */
+export type WrapServices = (
+  services: LabServer['services'],
+  env: ServerEnv,
+) => LabServer['services'];
+
+const asIs: WrapServices = (services) => services;
+
+/** The controller's `StartServer` on labkit's contract. */
+export function startCtrlerServer(wrap: WrapServices = asIs): StartServer<CtrlerLabServer> {
+  return async (ends, me, persister, _max, env) => {
+    const ctrler = await startShardCtrler({
+      peers: ends,
+      me,
+      persister,
+      clock: env.clock,
+      random: env.random,
+      logger: silentLogger,
+    });
+    return {
+      services: wrap(ctrler.services, env),
+      raft: ctrler.raft,
+      kill: () => ctrler.kill(),
+      close: () => ctrler.close(),
+    };
   };
-};
+}
 
 /** The lab's `StartServer(gi, i)`: the group's peers, fresh ends to the controller, `make_end`. */
-function startGroupServer(
+export function startGroupServer(
   gid: number,
   ctrlerNames: readonly string[],
+  wrap: WrapServices = asIs,
 ): StartServer<ShardKvLabServer> {
   return async (ends, me, persister, maxraftstate, env) => {
     const kv = await startShardKv({
@@ -65,7 +78,7 @@ function startGroupServer(
     });
     return {
       kv,
-      services: kv.services,
+      services: wrap(kv.services, env),
       raft: kv.raft,
       kill: () => kv.kill(),
       close: () => kv.close(),
@@ -210,7 +223,7 @@ function addCtrler(world: World, serverName: ServerNaming): CtrlerCluster {
     n: NCTRLERS,
     maxraftstate: -1,
     serverName,
-    startServer: startCtrler,
+    startServer: startCtrlerServer(),
     makeClerk: (ends, env) => new CtrlerClerk(ends, { clock: env.clock, random: env.random }),
   });
 }
