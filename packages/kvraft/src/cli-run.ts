@@ -1,3 +1,4 @@
+import { serveUntilStopped } from '@flotilla/rsm';
 import { type Logger, stderrLogger } from '@flotilla/transport';
 import type { Clerk } from './clerk.js';
 import {
@@ -61,36 +62,29 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 /**
- * One replica until SIGINT/SIGTERM. A node that stops on its own (a failed fsync, a broken
- * invariant) exits 1 at once: its disk state is unknown, and a supervisor restarts it from
- * its data dir.
+ * One replica until SIGINT/SIGTERM, or exit 1 if its node stops on its own (rsm's
+ * `serveUntilStopped`).
  */
 async function serve(command: ServeCommand, io: CliIo): Promise<number> {
   const logger = io.logger ?? stderrLogger;
-  let fatal: ((err: unknown) => void) | undefined;
-  const failed = new Promise<unknown>((resolve) => {
-    fatal = resolve;
-  });
-  const handle = await listenKvServer({
-    me: command.id,
-    peers: command.peers,
-    dataDir: command.dataDir,
-    authToken: command.authToken,
-    maxraftstate: command.maxraftstate,
+  return serveUntilStopped({
+    start: (onFatal) =>
+      listenKvServer({
+        me: command.id,
+        peers: command.peers,
+        dataDir: command.dataDir,
+        authToken: command.authToken,
+        maxraftstate: command.maxraftstate,
+        logger,
+        onFatal,
+      }),
+    stopped: io.stopped,
     logger,
-    onFatal: (err) => fatal?.(err),
+    fields: { id: command.id },
+    stdout: io.stdout,
+    stderr: io.stderr,
+    name: 'flotilla-kvraft',
   });
-  const raft = handle.server.raft;
-  raft.onStateChange(({ term, role, leaderId }) =>
-    logger.info({ id: command.id, term, role, leaderId }, 'raft state'),
-  );
-  io.stdout(`listening ${handle.url}`);
-  const outcome = await Promise.race([io.stopped.then(() => undefined), failed]);
-  await handle.close();
-  if (outcome === undefined) return 0;
-  const err = outcome as { code?: string; message?: string };
-  io.stderr(`flotilla-kvraft: replica stopped: ${err.message ?? String(outcome)} [${err.code}]`);
-  return 1;
 }
 
 async function withClerks(

@@ -28,6 +28,11 @@ export {
 } from './options.js';
 export { ReplicatedStateMachine } from './rsm.js';
 export {
+  type ServedHandle,
+  type ServeUntilStoppedOptions,
+  serveUntilStopped,
+} from './serve-until-stopped.js';
+export {
   type ClientId,
   ClientSessions,
   type ClientSessionsSnapshot,
