@@ -11,6 +11,7 @@ import {
   noReplyKind,
   type Random,
   realClock,
+  Serial,
   systemRandom,
 } from '@flotilla/transport';
 import {
@@ -62,7 +63,7 @@ export class Clerk {
   #seq = 0;
   /** Whether the server may still keep the reply to this clerk's latest Append. */
   #unacknowledged = false;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #serial = new Serial(() => (this.#closed ? new ClerkClosedError() : undefined));
   #closed = false;
   #closing: Promise<void> | undefined;
   /** The wait in progress (an attempt or a pause), ended by `close()`; operations run one at a time. */
@@ -81,7 +82,7 @@ export class Clerk {
 
   /** The value of `key`, or "" if it was never written. */
   get(key: string): Promise<string> {
-    return this.#serially(async () => {
+    return this.#serial.run(async () => {
       // Tell the server we saw our last Append's reply, so it can free the copy it keeps.
       const ack = this.#unacknowledged ? { clientId: this.clientId, seq: this.#seq } : {};
       const reply = await this.#call('Get', { key, ...ack });
@@ -92,14 +93,14 @@ export class Clerk {
 
   /** Sets `key` to `value`. */
   put(key: string, value: string): Promise<void> {
-    return this.#serially(async () => {
+    return this.#serial.run(async () => {
       await this.#update('Put', key, value);
     });
   }
 
   /** Appends `value` to `key`'s value and resolves to the value before the append. */
   append(key: string, value: string): Promise<string> {
-    return this.#serially(async () => (await this.#update('Append', key, value)).value ?? '');
+    return this.#serial.run(async () => (await this.#update('Append', key, value)).value ?? '');
   }
 
   /**
@@ -125,20 +126,6 @@ export class Clerk {
     // Sending `seq` acknowledged every earlier reply; the server keeps this one only for an Append.
     this.#unacknowledged = method === 'Append';
     return reply;
-  }
-
-  #serially<T>(op: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new ClerkClosedError());
-    const run = this.#tail.then(() => {
-      if (this.#closed) throw new ClerkClosedError();
-      return op();
-    });
-    // Not `run.catch(…)`: that would keep the last result (maybe a 32 MiB value) alive.
-    this.#tail = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
   }
 
   /** Sends until the server answers; returns its reply or throws what it refused. */

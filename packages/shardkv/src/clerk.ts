@@ -11,6 +11,8 @@ import {
   Interrupter,
   type Random,
   realClock,
+  refusal,
+  Serial,
 } from '@flotilla/transport';
 import { clerkErrors } from './clerk-errors.js';
 import { SessionConflictError, ShardKvConfigError } from './errors.js';
@@ -72,7 +74,7 @@ export class Clerk {
   readonly #waits = new Interrupter();
   #config: Config | undefined;
   #seq = 0;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #serial = new Serial(() => (this.#closed ? clerkErrors.closed() : undefined));
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -107,7 +109,7 @@ export class Clerk {
   get(key: string): Promise<string> {
     const tooLarge = oversize(this.limits, key);
     if (tooLarge !== undefined) return Promise.reject(tooLarge);
-    return this.#serially(() =>
+    return this.#serial.run(() =>
       this.#call<string>(key, 'Get', { key }, (reply) => {
         if (!isGetReply(reply)) return undefined;
         if (reply.err === ErrWrongGroup) return { wrongGroup: true };
@@ -150,7 +152,7 @@ export class Clerk {
   #putAppend(op: PutAppendOp, key: string, value: string): Promise<void> {
     const tooLarge = oversize(this.limits, key, value);
     if (tooLarge !== undefined) return Promise.reject(tooLarge);
-    return this.#serially(() => {
+    return this.#serial.run(() => {
       const seq = ++this.#seq;
       const args = { key, value, op, clientId: this.clientId, seq };
       return this.#call<void>(key, 'PutAppend', args, (reply) => {
@@ -161,19 +163,6 @@ export class Clerk {
         return { done: true, value: undefined };
       });
     });
-  }
-
-  #serially<T>(op: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(clerkErrors.closed());
-    const run = this.#tail.then(() => {
-      if (this.#closed) throw clerkErrors.closed();
-      return op();
-    });
-    this.#tail = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
   }
 
   /** Sends to the group that owns `key`'s shard until it answers, re-reading the configuration between rounds. */
@@ -197,15 +186,8 @@ export class Clerk {
         if (this.#closed || round.kind === 'interrupted') throw clerkErrors.closed();
         if (round.kind === 'done') return round.value;
         if (round.kind === 'refused') {
-          if (round.code === 'CLOSED') throw clerkErrors.closed();
-          if (
-            round.code === 'HANDLER_ERROR' ||
-            round.code === 'REPLY_TOO_LARGE' ||
-            round.code === 'AUTH_FAILED'
-          ) {
-            throw clerkErrors.server(round.code, round.message);
-          }
-          throw clerkErrors.badRequest(round.message);
+          if (round.code === 'BAD_REPLY') throw clerkErrors.badRequest(round.message);
+          throw refusal(clerkErrors, round.code, round.message);
         }
         // The group has moved on: a newer configuration may name the new owner already.
         if (round.kind === 'wrong-group' && (await this.#query()).num !== config.num) continue;

@@ -21,6 +21,7 @@ export {
   type LeaderCallerErrors,
   type LeaderCallerOptions,
   type LeaderJudge,
+  refusal,
 } from './leader-caller.js';
 export { type Logger, rateLimitedLogger, silentLogger, stderrLogger } from './logger.js';
 export { type Random, randomSeed, SeededRandom, systemRandom } from './random.js';
@@ -40,6 +41,7 @@ export {
   validated,
 } from './rpc.js';
 export { type DispatchResult, RpcServer, type RpcServerOptions } from './rpc-server.js';
+export { Serial } from './serial.js';
 export {
   type Guard,
   hasFields,

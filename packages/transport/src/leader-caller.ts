@@ -1,6 +1,7 @@
 import { type Clock, realClock } from './clock.js';
 import { INTERRUPTED, Interrupter } from './interrupter.js';
 import { type ClientEnd, isRetryable, type NoReplyCode } from './rpc.js';
+import { Serial } from './serial.js';
 
 /** A replica's answer as a caller's judge reads it: done with a value, or try another replica. */
 export type LeaderAnswer<T> = { readonly done: true; readonly value: T } | { readonly done: false };
@@ -54,7 +55,7 @@ export class LeaderCaller {
   readonly #onClose: (() => Promise<void> | void) | undefined;
   /** The end that answered last. */
   #leader = 0;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #serial = new Serial(() => (this.#closed ? this.#errors.closed() : undefined));
   #closed = false;
   #closing: Promise<void> | undefined;
   /** The one wait in progress (an attempt or a pause), ended by `close()`. */
@@ -80,17 +81,7 @@ export class LeaderCaller {
    * (including queued ops that had not started).
    */
   serially<T>(op: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(this.#errors.closed());
-    const run = this.#tail.then(() => {
-      if (this.#closed) throw this.#errors.closed();
-      return op();
-    });
-    // Not `run.catch(…)`: that would keep the last result alive.
-    this.#tail = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
+    return this.#serial.run(op);
   }
 
   /** Sends `name` (`"Service.method"`) to one end after another until `judge` says done. */
@@ -134,17 +125,25 @@ export class LeaderCaller {
   }
 
   #refused(name: string, code: NoReplyCode, message: string | undefined): Error {
-    const detail = message ?? code;
-    switch (code) {
-      case 'BAD_ARGUMENTS':
-      case 'UNKNOWN_METHOD':
-      case 'BAD_FRAME':
-        return this.#errors.badRequest(`${name}: ${detail}`);
-      case 'CLOSED':
-        return this.#errors.closed();
-      default:
-        return this.#errors.server(code, `${name}: ${detail}`);
-    }
+    return refusal(this.#errors, code, `${name}: ${message ?? code}`);
+  }
+}
+
+/**
+ * The caller's error for a no-reply that resending cannot fix (not `isRetryable`): the request
+ * cannot be right (`BAD_ARGUMENTS`, `UNKNOWN_METHOD`, `BAD_FRAME`), the end is closed, or any
+ * other server failure (`HANDLER_ERROR`, `REPLY_TOO_LARGE`, `AUTH_FAILED`).
+ */
+export function refusal(errors: LeaderCallerErrors, code: NoReplyCode, message: string): Error {
+  switch (code) {
+    case 'BAD_ARGUMENTS':
+    case 'UNKNOWN_METHOD':
+    case 'BAD_FRAME':
+      return errors.badRequest(message);
+    case 'CLOSED':
+      return errors.closed();
+    default:
+      return errors.server(code, message);
   }
 }
 
