@@ -1,14 +1,21 @@
 /**
  * The set of linearized operations of one partition, kept as two bitsets: operations that
  * returned, and operations with an unknown outcome (pending), which the cache treats
- * differently (see search-cache.ts). `hash` covers the returned part only and is maintained
- * incrementally: each operation has a fixed pseudo-random code and the hash is the XOR of the
- * members' codes (Zobrist hashing), so adding or removing one costs O(1).
+ * differently (see search-cache.ts). The hashes are maintained incrementally: each operation
+ * has a fixed pseudo-random code and a hash is the XOR of the members' codes (Zobrist
+ * hashing), so adding or removing one costs O(1). `hash` covers the whole set, so that
+ * configurations differing only in which pending operations were placed do not collide;
+ * `completedHash` covers the returned part, which is what dominance compares.
  */
 export class LinearizedSet {
   readonly completed: Uint32Array;
   readonly pending: Uint32Array;
+  /** Of every member. */
   hash = 0;
+  /** Of the members that returned. */
+  completedHash = 0;
+  /** How many members are pending. */
+  pendingCount = 0;
   /** Per operation id: its bit position in `completed` or `pending`. */
   private readonly slot: Int32Array;
   private readonly isPending: Uint8Array;
@@ -36,7 +43,7 @@ export class LinearizedSet {
     const bit = this.slot[id] as number;
     const words = this.isPending[id] === 1 ? this.pending : this.completed;
     words[bit >>> 5] = (words[bit >>> 5] as number) | (1 << (bit & 31));
-    if (this.isPending[id] === 0) this.hash ^= idCode(id);
+    this.toggle(id, 1);
   }
 
   /** Removes `id` (which must be present). */
@@ -44,7 +51,14 @@ export class LinearizedSet {
     const bit = this.slot[id] as number;
     const words = this.isPending[id] === 1 ? this.pending : this.completed;
     words[bit >>> 5] = (words[bit >>> 5] as number) & ~(1 << (bit & 31));
-    if (this.isPending[id] === 0) this.hash ^= idCode(id);
+    this.toggle(id, -1);
+  }
+
+  private toggle(id: number, delta: 1 | -1): void {
+    const code = idCode(id);
+    this.hash ^= code;
+    if (this.isPending[id] === 1) this.pendingCount += delta;
+    else this.completedHash ^= code;
   }
 
   has(id: number): boolean {

@@ -8,7 +8,7 @@ import type { HistoryOperation } from './types.js';
  */
 export const NIL = -1;
 
-/** Fills the linked list (head = node 2n) with the partition's calls and returns in time order. */
+/** Fills the linked list (head = node 2n) with the calls and returns of `ops`, which are in call order (ties by id, as partitions are). */
 export function buildList<I, O>(
   ops: readonly HistoryOperation<I, O>[],
   next: Int32Array,
@@ -17,21 +17,21 @@ export function buildList<I, O>(
   opOf: Int32Array,
 ): void {
   const n = ops.length;
-  // Entry e < n is the call of op e; entry n + e is its return.
-  const time = (e: number): number => {
-    const op = ops[e < n ? e : e - n] as HistoryOperation<I, O>;
-    return e < n ? op.call : op.return;
-  };
-  const order = Array.from({ length: 2 * n }, (_, e) => e);
-  order.sort((a, b) => {
-    const ta = time(a);
-    const tb = time(b);
-    if (ta !== tb) return ta < tb ? -1 : 1;
-    const ka = a < n ? 0 : 1;
-    const kb = b < n ? 0 : 1;
-    if (ka !== kb) return ka - kb; // calls first: touching intervals are concurrent
-    return a - b;
-  });
+  // Entry e < n is the call of op e; entry n + e is its return. The ops come in call order
+  // (ties by id), so the calls are already sorted; the returns are sorted by (return, id)
+  // and merged in, calls first at equal times: touching intervals are concurrent.
+  const returns = sortedReturns(ops);
+  const order = new Int32Array(2 * n);
+  let c = 0;
+  let r = 0;
+  for (let i = 0; i < 2 * n; i++) {
+    const ret = r < n ? (returns[r] as number) : -1;
+    const takeCall =
+      c < n &&
+      (ret < 0 ||
+        (ops[c] as HistoryOperation<I, O>).call <= (ops[ret] as HistoryOperation<I, O>).return);
+    order[i] = takeCall ? c++ : n + (returns[r++] as number);
+  }
   // Node i is the i-th entry in time order; match points a call's node at its return's node.
   const nodeOf = new Int32Array(2 * n);
   for (let i = 0; i < order.length; i++) nodeOf[order[i] as number] = i;
@@ -47,6 +47,28 @@ export function buildList<I, O>(
   prev[head] = NIL;
   match[head] = NIL;
   opOf[head] = NIL;
+}
+
+/** Op ids by (return, id); skips the sort when they already are (one client, say). */
+function sortedReturns<I, O>(ops: readonly HistoryOperation<I, O>[]): Int32Array {
+  const ids = new Int32Array(ops.length);
+  let sorted = true;
+  for (let id = 0; id < ops.length; id++) {
+    ids[id] = id;
+    if (
+      id > 0 &&
+      (ops[id - 1] as HistoryOperation<I, O>).return > (ops[id] as HistoryOperation<I, O>).return
+    )
+      sorted = false;
+  }
+  if (!sorted) {
+    ids.sort((a, b) => {
+      const ra = (ops[a] as HistoryOperation<I, O>).return;
+      const rb = (ops[b] as HistoryOperation<I, O>).return;
+      return ra !== rb ? (ra < rb ? -1 : 1) : a - b;
+    });
+  }
+  return ids;
 }
 
 /** Removes a call node and its return node from the list. A call is never last. */

@@ -7,7 +7,14 @@ import type { Model } from './types.js';
  * has any configuration it dominates: same state, same returned operations linearized, and a
  * superset of its pending (unknown-outcome) operations linearized. (If the bigger one had a
  * linearization, so would the smaller: put its extra pending operations at the very end,
- * where they are always legal.) Configurations still on the search path prove nothing yet.
+ * where they are always legal.) Configurations still on the search path prove nothing yet;
+ * none can be reached again, as every step adds an operation.
+ *
+ * A configuration is looked up exactly, by a hash of the whole set and the state, in O(1).
+ * Dominance is checked against the `DOMINANCE_WALK` configurations left most recently with
+ * the same returned set and state: skipping the check only costs search, never soundness, and
+ * bounding it keeps a lookup O(1) where thousands of configurations differ only in their
+ * pending operations.
  */
 export interface SearchCache<S> {
   /**
@@ -19,47 +26,79 @@ export interface SearchCache<S> {
   leave(entry: number): void;
 }
 
+export const DOMINANCE_WALK = 8;
+
 /**
  * Picks the cache for a model: with no custom `equal`, states are told apart by SameValueZero
- * (a `Map` gives each distinct state a small id) and configurations live in a flat table;
- * otherwise a list per (set hash ^ state hash), compared with `equal`.
+ * (a `Map` gives each distinct state a small id) and configurations live in flat tables;
+ * otherwise lists keyed by (set hash ^ state hash), compared with `equal`.
  */
-export function createCache<S, I, O>(model: Model<S, I, O>, set: LinearizedSet): SearchCache<S> {
+export function createCache<S, I, O>(
+  model: Model<S, I, O>,
+  set: LinearizedSet,
+  operations: number,
+): SearchCache<S> {
   return model.equal === undefined
-    ? new ConfigTable<S>(set)
+    ? new ConfigTable<S>(set, operations)
     : new EqualityCache<S>(model.equal.bind(model), model.hash?.bind(model));
 }
 
-/** True if the set's returned part equals `words[base ..]` and its pending part contains `words[base + c ..]`'s. */
-function covers(set: LinearizedSet, words: Uint32Array, base: number): boolean {
+/**
+ * True if the set's returned part equals `words[base ..]` and its pending part contains
+ * `words[base + c ..]`'s (with `exact`, equals it).
+ */
+function covers(set: LinearizedSet, words: Uint32Array, base: number, exact: boolean): boolean {
   const c = set.completed;
   for (let i = 0; i < c.length; i++) if (words[base + i] !== c[i]) return false;
   const p = set.pending;
   const pbase = base + c.length;
   for (let i = 0; i < p.length; i++) {
-    if (((words[pbase + i] as number) & ~(p[i] as number)) !== 0) return false;
+    const w = words[pbase + i] as number;
+    if (exact ? w !== p[i] : (w & ~(p[i] as number)) !== 0) return false;
   }
   return true;
 }
 
+const mix = (setHash: number, stateHash: number): number =>
+  (setHash ^ Math.imul(stateHash + 1, 0x9e3779b1)) | 0;
+
 /**
  * Open addressing with linear probing over typed arrays, so millions of configurations cost
  * a few bytes each and no garbage: entry e's sets are `words[e*W .. e*W+W)`, returned part
- * first, then the pending part.
+ * first, then the pending part. `slots` finds an entry by its full hash; `heads` finds, by
+ * (returned hash, state), the most recently left entry of that kind, and `leftNext` chains
+ * it to the one left before.
  */
 class ConfigTable<S> implements SearchCache<S> {
   private readonly stateIds = new Map<S, number>();
   private readonly width: number;
-  private slots = new Int32Array(1 << 12);
-  private entryHash = new Int32Array(1 << 11);
-  private entryState = new Int32Array(1 << 11);
-  private active = new Uint8Array(1 << 11);
+  /** Whether the partition has pending operations at all: else dominance is equality. */
+  private readonly dominance: boolean;
+  private slots: Int32Array;
+  private heads: Int32Array;
+  private headCount = 0;
+  private entryHash: Int32Array;
+  private entryCompleted: Int32Array;
+  private entryState: Int32Array;
+  private leftNext: Int32Array;
   private words: Uint32Array;
   private count = 0;
 
-  constructor(set: LinearizedSet) {
+  /** `operations`: the partition's size, a guess at how many configurations it reaches. */
+  constructor(set: LinearizedSet, operations: number) {
     this.width = set.completed.length + set.pending.length;
-    this.words = new Uint32Array((1 << 11) * this.width);
+    this.dominance = set.pending.length > 0;
+    // Sized for a search that never backtracks (one configuration per operation), so a
+    // small history costs little to set up; the arrays double as needed.
+    let entries = 64;
+    while (entries < operations + 1) entries *= 2;
+    this.slots = new Int32Array(2 * entries);
+    this.heads = new Int32Array(this.dominance ? 2 * entries : 0);
+    this.entryHash = new Int32Array(entries);
+    this.entryCompleted = new Int32Array(entries);
+    this.entryState = new Int32Array(entries);
+    this.leftNext = new Int32Array(entries);
+    this.words = new Uint32Array(entries * this.width);
   }
 
   enter(set: LinearizedSet, state: S): number {
@@ -68,31 +107,60 @@ class ConfigTable<S> implements SearchCache<S> {
       stateId = this.stateIds.size;
       this.stateIds.set(state, stateId);
     }
-    const hash = (set.hash ^ Math.imul(stateId + 1, 0x9e3779b1)) | 0;
+    const hash = mix(set.hash, stateId);
     const mask = this.slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const e = (this.slots[slot] as number) - 1;
       if (e < 0) break;
-      if (this.entryHash[e] !== hash || this.entryState[e] !== stateId || this.active[e] === 1)
-        continue;
-      if (covers(set, this.words, e * this.width)) return -1;
+      if (this.entryHash[e] !== hash || this.entryState[e] !== stateId) continue;
+      if (covers(set, this.words, e * this.width, true)) return -1;
     }
-    return this.insert(hash, stateId, set);
+    if (this.dominance && set.pendingCount > 0) {
+      const completed = mix(set.completedHash, stateId);
+      let e = (this.heads[this.headSlot(completed, stateId)] as number) - 1;
+      for (let walked = 0; e >= 0 && walked < DOMINANCE_WALK; walked++) {
+        if (covers(set, this.words, e * this.width, false)) return -1;
+        e = this.leftNext[e] as number;
+      }
+    }
+    return this.insert(hash, mix(set.completedHash, stateId), stateId, set);
   }
 
   leave(entry: number): void {
-    this.active[entry] = 0;
+    if (!this.dominance) return;
+    const completed = this.entryCompleted[entry] as number;
+    const stateId = this.entryState[entry] as number;
+    const slot = this.headSlot(completed, stateId);
+    const head = (this.heads[slot] as number) - 1;
+    this.leftNext[entry] = head;
+    this.heads[slot] = entry + 1;
+    if (head < 0 && 2 * ++this.headCount > this.heads.length) this.growHeads();
   }
 
-  private insert(hash: number, stateId: number, set: LinearizedSet): number {
+  /** The slot of `heads` holding this (returned hash, state)'s chain, or the empty one for it. */
+  private headSlot(completed: number, stateId: number): number {
+    const mask = this.heads.length - 1;
+    for (let slot = completed & mask; ; slot = (slot + 1) & mask) {
+      const e = (this.heads[slot] as number) - 1;
+      if (e < 0) return slot;
+      if (this.entryCompleted[e] === completed && this.entryState[e] === stateId) return slot;
+    }
+  }
+
+  private insert(hash: number, completed: number, stateId: number, set: LinearizedSet): number {
     if (this.count === this.entryHash.length) this.growEntries();
     if (2 * (this.count + 1) > this.slots.length) this.growSlots();
     const e = this.count++;
     this.entryHash[e] = hash;
+    this.entryCompleted[e] = completed;
     this.entryState[e] = stateId;
-    this.active[e] = 1;
-    this.words.set(set.completed, e * this.width);
-    this.words.set(set.pending, e * this.width + set.completed.length);
+    this.leftNext[e] = -1;
+    // Sets are a few words: a loop beats `set()` on subarrays.
+    const words = this.words;
+    let at = e * this.width;
+    const { completed: c, pending: p } = set;
+    for (let i = 0; i < c.length; i++) words[at++] = c[i] as number;
+    for (let i = 0; i < p.length; i++) words[at++] = p[i] as number;
     const mask = this.slots.length - 1;
     let slot = hash & mask;
     while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
@@ -102,15 +170,10 @@ class ConfigTable<S> implements SearchCache<S> {
 
   private growEntries(): void {
     const n = this.entryHash.length * 2;
-    const hashes = new Int32Array(n);
-    hashes.set(this.entryHash);
-    this.entryHash = hashes;
-    const states = new Int32Array(n);
-    states.set(this.entryState);
-    this.entryState = states;
-    const active = new Uint8Array(n);
-    active.set(this.active);
-    this.active = active;
+    this.entryHash = grown(this.entryHash, n);
+    this.entryCompleted = grown(this.entryCompleted, n);
+    this.entryState = grown(this.entryState, n);
+    this.leftNext = grown(this.leftNext, n);
     const words = new Uint32Array(n * this.width);
     words.set(this.words);
     this.words = words;
@@ -126,16 +189,39 @@ class ConfigTable<S> implements SearchCache<S> {
     }
     this.slots = slots;
   }
+
+  private growHeads(): void {
+    const old = this.heads;
+    this.heads = new Int32Array(old.length * 2);
+    const mask = this.heads.length - 1;
+    for (const stored of old) {
+      const e = stored - 1;
+      if (e < 0) continue;
+      let slot = (this.entryCompleted[e] as number) & mask;
+      while (this.heads[slot] !== 0) slot = (slot + 1) & mask;
+      this.heads[slot] = e + 1;
+    }
+  }
+}
+
+function grown(a: Int32Array, n: number): Int32Array {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
 }
 
 interface ListEntry<S> {
   readonly words: Uint32Array;
   readonly state: S;
-  active: boolean;
+  /** The entry left before it with the same returned set and state hash. */
+  leftNext: ListEntry<S> | undefined;
+  readonly completedKey: number;
 }
 
+/** The same two lookups for models with their own `equal`, over Maps of lists. */
 class EqualityCache<S> implements SearchCache<S> {
   private readonly buckets = new Map<number, ListEntry<S>[]>();
+  private readonly heads = new Map<number, ListEntry<S>>();
   private readonly entries: ListEntry<S>[] = [];
 
   constructor(
@@ -144,29 +230,36 @@ class EqualityCache<S> implements SearchCache<S> {
   ) {}
 
   enter(set: LinearizedSet, state: S): number {
-    const key =
-      this.hash === undefined
-        ? set.hash
-        : (set.hash ^ Math.imul(this.hash(state) | 0, 0x9e3779b1)) | 0;
+    const stateHash = this.hash === undefined ? 0 : this.hash(state) | 0;
+    const key = mix(set.hash, stateHash);
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
       bucket = [];
       this.buckets.set(key, bucket);
     }
     for (const cached of bucket) {
-      if (!cached.active && covers(set, cached.words, 0) && this.equal(cached.state, state))
-        return -1;
+      if (covers(set, cached.words, 0, true) && this.equal(cached.state, state)) return -1;
+    }
+    const completedKey = mix(set.completedHash, stateHash);
+    if (set.pendingCount > 0) {
+      let cached = this.heads.get(completedKey);
+      for (let walked = 0; cached !== undefined && walked < DOMINANCE_WALK; walked++) {
+        if (covers(set, cached.words, 0, false) && this.equal(cached.state, state)) return -1;
+        cached = cached.leftNext;
+      }
     }
     const words = new Uint32Array(set.completed.length + set.pending.length);
     words.set(set.completed);
     words.set(set.pending, set.completed.length);
-    const entry = { words, state, active: true };
+    const entry: ListEntry<S> = { words, state, leftNext: undefined, completedKey };
     bucket.push(entry);
     this.entries.push(entry);
     return this.entries.length - 1;
   }
 
   leave(entry: number): void {
-    (this.entries[entry] as ListEntry<S>).active = false;
+    const left = this.entries[entry] as ListEntry<S>;
+    left.leftNext = this.heads.get(left.completedKey);
+    this.heads.set(left.completedKey, left);
   }
 }

@@ -3,6 +3,7 @@ import { buildList, lift, NIL, unlift } from './entry-list.js';
 import { LongestTracker } from './longest.js';
 import { Lookahead } from './lookahead.js';
 import { createCache } from './search-cache.js';
+import { earlierTwins } from './twins.js';
 import type { HistoryOperation, Model, Outcome } from './types.js';
 
 /** Says when the time limit has passed; polled every few thousand search steps. */
@@ -68,8 +69,9 @@ export function searchPartition<S, I, O>(
     }
   }
 
+  const twin = earlierTwins(ops);
   const linearized = new LinearizedSet(ops.map((op) => op.pending));
-  const cache = createCache(model, linearized);
+  const cache = createCache(model, linearized, n);
   const lookahead = Lookahead.create(model, ops);
   const stackNode = new Int32Array(n);
   /** The cache entry of the configuration each lift entered. */
@@ -212,7 +214,10 @@ export function searchPartition<S, I, O>(
       }
       let end = poolTop;
       for (let e = next[head] as number; match[e] !== NIL; e = next[e] as number) {
-        if (readOnly[opOf[e] as number] === 1) continue;
+        const candidate = opOf[e] as number;
+        if (readOnly[candidate] === 1) continue;
+        const before = twin[candidate] as number;
+        if (before !== NIL && !linearized.has(before)) continue;
         // Insertion sort by rank: the lists are short.
         const r = rank[opOf[e] as number] as number;
         let k = end++;

@@ -5,6 +5,8 @@
  * are a linearization). Overlaps come from the random durations.
  */
 import type {
+  CasRegisterInput,
+  CasRegisterOutput,
   KvInput,
   KvOutput,
   Operation,
@@ -174,6 +176,51 @@ export function registerHistory(
       const value = p.seq + 1;
       if (p.spec.fate !== 'lost') state = value;
       out.push(finish(p, { op: 'write', value }, undefined));
+    }
+  }
+  return bySeq(out);
+}
+
+export interface CasSpecOptions {
+  /** Values are drawn from 0 .. values - 1, so states repeat as in Jepsen's tests. Default 5. */
+  values?: number;
+  /** Fractions of reads and writes; the rest are compare-and-sets. Default 1/3 each. */
+  read?: number;
+  write?: number;
+}
+
+/**
+ * A linearizable compare-and-set register history shaped like Jepsen's etcd/Knossos ones:
+ * values from a small range, the register initially `null` (never written). An operation with
+ * no reply is always a write or a cas (a write that may or may not have happened); a read with
+ * no reply would say nothing.
+ */
+export function casHistory(
+  specs: readonly OpSpec[],
+  o: CasSpecOptions = {},
+): Operation<CasRegisterInput<number | null>, CasRegisterOutput<number | null>>[] {
+  const values = o.values ?? 5;
+  const readShare = o.read ?? 1 / 3;
+  const writeShare = o.write ?? 1 / 3;
+  let state: number | null = null;
+  type CasOp = Operation<CasRegisterInput<number | null>, CasRegisterOutput<number | null>>;
+  const out: (CasOp & { seq: number })[] = [];
+  for (const p of place(specs)) {
+    const applies = p.spec.fate !== 'lost';
+    // The kind's fraction is reused for the values, so a spec fixes the whole operation.
+    const scaled = (p.spec.kind * 7919) % 1;
+    const value = Math.floor(scaled * values);
+    const from = Math.floor(((p.spec.kind * 104729) % 1) * values);
+    const kind = p.spec.kind < readShare && p.spec.fate === 'done' ? 'read' : p.spec.kind;
+    if (kind === 'read') {
+      out.push(finish(p, { op: 'read' }, state));
+    } else if (kind < readShare + writeShare || p.spec.fate !== 'done') {
+      if (applies) state = value;
+      out.push(finish(p, { op: 'write', value }, undefined));
+    } else {
+      const swapped = state === from;
+      if (swapped) state = value;
+      out.push(finish(p, { op: 'cas', from, to: value }, swapped));
     }
   }
   return bySeq(out);
