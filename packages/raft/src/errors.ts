@@ -156,6 +156,36 @@ export class PersisterFailedError extends RaftError {
   }
 }
 
+/** Which step of the file persister's I/O failed; see `PersisterIoError`. */
+export type PersisterIoOperation =
+  | 'mkdir'
+  | 'realpath'
+  | 'open'
+  | 'read'
+  | 'readdir'
+  | 'write'
+  | 'fsync'
+  | 'truncate'
+  | 'rename';
+
+/**
+ * A file operation of the file persister failed (EIO, ENOSPC, EACCES…): `path` names the file
+ * or directory, `operation` the step, `cause` the error the file system gave. `open` throws it
+ * when recovery cannot read or repair the directory (nothing is left open or locked); while
+ * running, it is the `cause` of the `PersisterFailedError` that stopped the persister, or what
+ * `compact()` rejects with when the old WAL was kept.
+ */
+export class PersisterIoError extends RaftError {
+  readonly path: string;
+  readonly operation: PersisterIoOperation;
+
+  constructor(path: string, operation: PersisterIoOperation, cause: unknown) {
+    super('ERR_PERSISTER_IO', `${path}: ${operation} failed: ${String(cause)}`, { cause });
+    this.path = path;
+    this.operation = operation;
+  }
+}
+
 /** An update that cannot be persisted: a non-integer index or term, snapshot data that is not bytes. */
 export class InvalidUpdateError extends RaftError {
   constructor(message: string) {

@@ -25,13 +25,20 @@ export {
   NotLeaderError,
   PersisterClosedError,
   PersisterFailedError,
+  PersisterIoError,
+  type PersisterIoOperation,
   PersisterLockedError,
   RaftConfigError,
   RaftError,
   StateListenerError,
 } from './errors.js';
 export { RaftNode, type RaftNodeOptions, type RaftNodeState, type RaftService } from './node.js';
-export { FilePersister, type FilePersisterOptions } from './persister/file-persister.js';
+export {
+  FilePersister,
+  type FilePersisterFile,
+  type FilePersisterIo,
+  type FilePersisterOptions,
+} from './persister/file-persister.js';
 export { MemoryPersister } from './persister/memory-persister.js';
 export type {
   HardState,

@@ -1,5 +1,6 @@
 import type { RaftLogger } from '../env.js';
 import { RaftConfigError } from '../errors.js';
+import { type FilePersisterIo, IO_OPERATIONS, nodeIo } from './file-io.js';
 
 export interface FilePersisterOptions {
   /**
@@ -18,6 +19,13 @@ export interface FilePersisterOptions {
    * line to stderr.
    */
   readonly logger?: RaftLogger;
+  /**
+   * For fault-injection testing: replaces some of the file operations the persister does on
+   * its directory (`open`, `readFile`, `readdir`, `rename`, `unlink`; the handles `open`
+   * returns do `write`, `sync`, `datasync`, `truncate`, `close`). Those not given are
+   * node:fs/promises'. Default: all of node:fs/promises.
+   */
+  readonly io?: Partial<FilePersisterIo>;
 }
 
 /** The options with their defaults filled in, checked. */
@@ -25,6 +33,7 @@ export interface FilePersisterConfig {
   readonly compactRatio: number;
   readonly compactMinBytes: number;
   readonly logger: RaftLogger;
+  readonly io: FilePersisterIo;
 }
 
 const DEFAULT_COMPACT_RATIO = 4;
@@ -49,7 +58,7 @@ export function checkOptions(dir: unknown, options: unknown): FilePersisterConfi
       'options',
     );
   }
-  const { compactRatio, compactMinBytes, logger } = options as Record<string, unknown>;
+  const { compactRatio, compactMinBytes, logger, io } = options as Record<string, unknown>;
   const ratio = compactRatio === undefined ? DEFAULT_COMPACT_RATIO : compactRatio;
   // Finite: an infinite ratio times an empty state is NaN, which would compact on every save.
   if (typeof ratio !== 'number' || !Number.isFinite(ratio) || !(ratio > 1)) {
@@ -75,7 +84,36 @@ export function checkOptions(dir: unknown, options: unknown): FilePersisterConfi
       'logger',
     );
   }
-  return { compactRatio: ratio, compactMinBytes: minBytes, logger: logger ?? stderrLogger };
+  return {
+    compactRatio: ratio,
+    compactMinBytes: minBytes,
+    logger: logger ?? stderrLogger,
+    io: io === undefined ? nodeIo : checkIo(io),
+  };
+}
+
+/** Only known operations, each a function: a misspelt one would silently inject nothing. */
+function checkIo(io: unknown): FilePersisterIo {
+  const known: readonly string[] = IO_OPERATIONS;
+  const fail = (detail: string): never => {
+    throw new RaftConfigError(
+      `FilePersister option io must be an object of file operations (${known.join(', ')}): ${detail}`,
+      'io',
+    );
+  };
+  if (typeof io !== 'object' || io === null || Array.isArray(io)) return fail(`got ${show(io)}`);
+  for (const [name, op] of Object.entries(io)) {
+    if (!known.includes(name)) fail(`unknown operation ${JSON.stringify(name)}`);
+    if (op !== undefined && typeof op !== 'function') fail(`${name} is not a function`);
+  }
+  const given = io as Partial<FilePersisterIo>;
+  return {
+    open: given.open ?? nodeIo.open,
+    readFile: given.readFile ?? nodeIo.readFile,
+    readdir: given.readdir ?? nodeIo.readdir,
+    rename: given.rename ?? nodeIo.rename,
+    unlink: given.unlink ?? nodeIo.unlink,
+  };
 }
 
 function isLogger(value: unknown): value is RaftLogger {

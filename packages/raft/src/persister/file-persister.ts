@@ -53,7 +53,12 @@
  * appends stay O(update) amortized, the file stays within a few times the live state, and
  * replay at open stays short. A crash before the rename leaves the old WAL (the tmp file is
  * deleted at open); after it, the new WAL, which holds the same state. Compaction runs on the
- * write queue after the save that triggered it has resolved.
+ * write queue after the save that triggered it has resolved. A compaction that fails before
+ * or at the rename (ENOSPC writing the tmp file, EIO on its fsync) changes nothing the WAL
+ * depends on: the tmp file is removed, the persister goes on appending to the old WAL, an
+ * automatic compaction backs off until the WAL doubles and `compact()` rejects with
+ * `PersisterIoError`. Only a failed fsync of the directory after the rename stops the
+ * persister (`PersisterFailedError`), since the rename's durability is then unknown.
  *
  * ## Recovery (at `open`)
  *
@@ -61,30 +66,51 @@
  * and locked against every other FilePersister, in this process or another (file-lock.ts),
  * then its state is read back (file-recovery.ts): a torn final write is cut away and
  * reported through the logger, any other damage throws `CorruptStateError` and changes
- * nothing. Damaged state is never read as empty state.
+ * nothing. A file operation that fails (EIO reading the WAL or a snapshot file, ENOSPC
+ * creating the WAL) throws `PersisterIoError` naming the file. Either way the lock is
+ * released and nothing is left open. Damaged or unreadable state is never read as empty state.
+ *
+ * ## Fault injection
+ *
+ * The option `io` (file-io.ts `FilePersisterIo`, for fault-injection tests and chaos runs)
+ * replaces the file operations on the directory: `open` (whose handles `write`, `sync`,
+ * `datasync`, `truncate` and `close`), `readFile`, `readdir`, `rename`, `unlink`. Every data
+ * file and fsync goes through it; creating the directory and the lock do not. Unset, it is
+ * node:fs/promises itself, called directly.
  *
  * ## Running
  *
  * The live state is kept in memory, already encoded, as MemoryPersister keeps it, so `load()`
  * costs only decoding and the sizes are exact. Saves go through one queue and are written in
  * call order; a save resolves once its record is fsynced. The update is encoded when `save` is
- * called, so the caller may reuse its objects at once. If a write or fsync fails, the
- * persister stops: that save and every later one reject with `PersisterFailedError` (after a
- * failed fsync the kernel may have dropped the dirty pages, so retrying is not safe); open the
- * directory again to recover from what reached the disk. After `close()`, saves reject with
- * `PersisterClosedError`. One persister per directory: a second `open` of a directory that
- * is open, in this process or in another live one, throws `PersisterLockedError`; `close()`
- * removes the lock.
+ * called, so the caller may reuse its objects at once. If a write or fsync fails (of the WAL
+ * or of a new snapshot file), the persister stops: that save and every later one reject with
+ * `PersisterFailedError`, whose `cause` is a `PersisterIoError` naming the file and the step
+ * (after a failed fsync the kernel may have dropped the dirty pages, so retrying is not safe);
+ * nothing is acknowledged after the failure, and the failed save's record is on disk whole,
+ * in part (a torn tail, cut at the next open) or not at all. Open the directory again to
+ * recover from what reached the disk: every save that resolved is there. After `close()`,
+ * saves reject with `PersisterClosedError`. One persister per directory: a second `open` of a
+ * directory that is open, in this process or in another live one, throws
+ * `PersisterLockedError`; `close()` removes the lock.
  */
-import type { FileHandle } from 'node:fs/promises';
-import { mkdir, realpath, rename } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isNonNegativeInteger } from '@flotilla/transport/shape';
 import { decode, encode } from '../codec.js';
 import type { LogEntry } from '../core/messages.js';
 import { InvalidUpdateError, PersisterClosedError, PersisterFailedError } from '../errors.js';
 import { crc32 } from './file-crc32.js';
-import { fsyncCreatedDirs, fsyncDir, removeQuietly, writeAll, writeDurableTmp } from './file-io.js';
+import {
+  type FilePersisterFile,
+  type FilePersisterIo,
+  fsyncCreatedDirs,
+  fsyncDir,
+  ioStep,
+  removeQuietly,
+  writeAll,
+  writeDurableTmp,
+} from './file-io.js';
 import { type DirLock, lockDir } from './file-lock.js';
 import {
   checkOptions,
@@ -103,6 +129,7 @@ import {
 import { frameRecord, type SnapshotRef, WAL_FILE, type WalRecord, walHeader } from './file-wal.js';
 import type { HardState, PersistedState, Persister, PersistUpdate } from './persister.js';
 
+export type { FilePersisterFile, FilePersisterIo } from './file-io.js';
 export type { FilePersisterOptions } from './file-options.js';
 
 /** A save, encoded when `save` was called, waiting for its turn on the write queue. */
@@ -125,7 +152,8 @@ export class FilePersister implements Persister {
   readonly #compactMinBytes: number;
   readonly #state: LiveState;
   readonly #lock: DirLock;
-  #wal: FileHandle;
+  readonly #io: FilePersisterIo;
+  #wal: FilePersisterFile;
   #walSize: number;
   #nextSeq: number;
   #queue: Promise<void> = Promise.resolve();
@@ -151,24 +179,31 @@ export class FilePersister implements Persister {
     this.#lock = lock;
     this.#compactRatio = config.compactRatio;
     this.#compactMinBytes = config.compactMinBytes;
+    this.#io = config.io;
   }
 
   /**
    * Opens (creating it if needed) the directory, locks it and recovers its state; see the
    * rules above. Throws `RaftConfigError` for a bad option (before touching the disk),
    * `PersisterLockedError` if another FilePersister has the directory open (in this process
-   * or another live one) and `CorruptStateError` for a damaged directory; on any of these
-   * nothing is left open or locked.
+   * or another live one), `CorruptStateError` for a damaged directory and `PersisterIoError`
+   * for a file operation that failed (naming the file); on any of these nothing is left open
+   * or locked.
    */
   static async open(dir: string, options: FilePersisterOptions = {}): Promise<FilePersister> {
     const config = checkOptions(dir, options);
     const wanted = resolve(dir);
-    const created = await mkdir(wanted, { recursive: true });
-    if (created !== undefined) await fsyncCreatedDirs(wanted, created);
-    const root = await realpath(wanted);
+    const created = await ioStep(wanted, 'mkdir', () => mkdir(wanted, { recursive: true }));
+    if (created !== undefined) await fsyncCreatedDirs(config.io, wanted, created);
+    const root = await ioStep(wanted, 'realpath', () => realpath(wanted));
     const lock = await lockDir(root, config.logger);
     try {
-      return new FilePersister(root, await recoverDir(root, config.logger), lock, config);
+      return new FilePersister(
+        root,
+        await recoverDir(config.io, root, config.logger),
+        lock,
+        config,
+      );
     } catch (error) {
       await lock.release();
       throw error;
@@ -279,8 +314,9 @@ export class FilePersister implements Persister {
       if (ref !== undefined && pending.snapshot !== undefined) {
         await this.#writeSnapshotFile(ref, pending.snapshot.data);
       }
-      await writeAll(this.#wal, [framed], this.#walSize);
-      await this.#wal.datasync();
+      await writeAll(this.#wal, this.#walPath, [framed], this.#walSize);
+      const wal = this.#wal;
+      await ioStep(this.#walPath, 'fsync', () => wal.datasync());
     } catch (error) {
       this.#failure = { error };
       throw new PersisterFailedError(error);
@@ -292,7 +328,7 @@ export class FilePersister implements Persister {
     if (ref !== undefined && pending.snapshot !== undefined) {
       this.#state.snapshotData = pending.snapshot.data;
       if (previous !== undefined) {
-        await removeQuietly(join(this.dir, snapshotFileName(previous.seq)));
+        await removeQuietly(this.#io, join(this.dir, snapshotFileName(previous.seq)));
       }
     }
     this.#maybeCompact();
@@ -301,13 +337,14 @@ export class FilePersister implements Persister {
   async #writeSnapshotFile(ref: SnapshotRef, data: Uint8Array): Promise<void> {
     const name = snapshotFileName(ref.seq);
     const tmpPath = join(this.dir, `${name}.tmp`);
-    const { handle } = await writeDurableTmp(tmpPath, [snapshotHeader(ref), data]);
+    const path = join(this.dir, name);
+    const { handle } = await writeDurableTmp(this.#io, tmpPath, [snapshotHeader(ref), data]);
     try {
-      await rename(tmpPath, join(this.dir, name));
+      await ioStep(path, 'rename', () => this.#io.rename(tmpPath, path));
     } finally {
-      await handle.close();
+      await handle.close().catch(() => {});
     }
-    await fsyncDir(this.dir);
+    await fsyncDir(this.#io, this.dir);
   }
 
   #maybeCompact(): void {
@@ -336,12 +373,12 @@ export class FilePersister implements Persister {
     if (!isEmptyState(this.#state)) chunks.push(frameRecord(baseRecord(this.#state)));
     const tmpPath = join(this.dir, WAL_TMP);
     // Up to the rename, a failure leaves the old WAL as it was.
-    const { handle, size } = await writeDurableTmp(tmpPath, chunks);
+    const { handle, size } = await writeDurableTmp(this.#io, tmpPath, chunks);
     try {
-      await rename(tmpPath, this.#walPath);
+      await ioStep(this.#walPath, 'rename', () => this.#io.rename(tmpPath, this.#walPath));
     } catch (error) {
       await handle.close().catch(() => {});
-      await removeQuietly(tmpPath);
+      await removeQuietly(this.#io, tmpPath);
       throw error;
     }
     const old = this.#wal;
@@ -349,7 +386,7 @@ export class FilePersister implements Persister {
     this.#walSize = size;
     await old.close().catch(() => {});
     try {
-      await fsyncDir(this.dir);
+      await fsyncDir(this.#io, this.dir);
     } catch (error) {
       // The rename may or may not survive a crash; the state is the same either way, but an
       // fsync that failed cannot be trusted to succeed later.

@@ -1,9 +1,14 @@
-import type { FileHandle } from 'node:fs/promises';
-import { open, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RaftLogger } from '../env.js';
 import { CorruptStateError } from '../errors.js';
-import { fsyncDir, removeQuietly, writeDurableTmp } from './file-io.js';
+import {
+  type FilePersisterFile,
+  type FilePersisterIo,
+  fsyncDir,
+  ioStep,
+  removeQuietly,
+  writeDurableTmp,
+} from './file-io.js';
 import { parseSnapshotFile, snapshotFileName, snapshotFileSeq } from './file-snapshot.js';
 import { applyRecord, emptyState, type LiveState } from './file-state.js';
 import { WAL_FILE, walHeader } from './file-wal.js';
@@ -26,21 +31,29 @@ import { scanWal } from './file-wal-scan.js';
  *   it; a WAL whose latest snapshot reference names a missing file; snapshot files without a
  *   WAL. Damaged state is never read as empty state.
  * - `*.tmp` files and snapshot files no record refers to are deleted.
+ * - A file operation that fails (EIO reading the WAL or a snapshot, ENOSPC creating the WAL…)
+ *   throws `PersisterIoError` naming the file; like corruption, the directory is not read as
+ *   anything, and what was changed (a truncation, a removed leftover) was repair that is
+ *   valid whether or not the rest happens.
  */
 
 export const WAL_TMP = `${WAL_FILE}.tmp`;
 
 export interface Recovered {
   /** The WAL, open for appending at `walSize`. */
-  readonly wal: FileHandle;
+  readonly wal: FilePersisterFile;
   readonly walSize: number;
   readonly state: LiveState;
   /** The sequence number for the next snapshot file: above every one on disk. */
   readonly nextSeq: number;
 }
 
-export async function recoverDir(dir: string, logger: RaftLogger): Promise<Recovered> {
-  const names = await readdir(dir);
+export async function recoverDir(
+  io: FilePersisterIo,
+  dir: string,
+  logger: RaftLogger,
+): Promise<Recovered> {
+  const names = await ioStep(dir, 'readdir', () => io.readdir(dir));
   const walPath = join(dir, WAL_FILE);
   const snapshotSeqs = names.flatMap((name) => {
     const seq = snapshotFileSeq(name);
@@ -60,11 +73,11 @@ export async function recoverDir(dir: string, logger: RaftLogger): Promise<Recov
         `the log is missing but ${snapshotSeqs.length} snapshot file(s) exist`,
       );
     }
-    for (const name of leftovers) await removeQuietly(join(dir, name));
-    const tmp = await writeDurableTmp(join(dir, WAL_TMP), [walHeader()]);
+    for (const name of leftovers) await removeQuietly(io, join(dir, name));
+    const tmp = await writeDurableTmp(io, join(dir, WAL_TMP), [walHeader()]);
     try {
-      await rename(join(dir, WAL_TMP), walPath);
-      await fsyncDir(dir);
+      await ioStep(walPath, 'rename', () => io.rename(join(dir, WAL_TMP), walPath));
+      await fsyncDir(io, dir);
     } catch (error) {
       await tmp.handle.close().catch(() => {});
       throw error;
@@ -73,7 +86,7 @@ export async function recoverDir(dir: string, logger: RaftLogger): Promise<Recov
   }
 
   // Read and check everything before changing anything on disk.
-  const bytes = await readFile(walPath);
+  const bytes = await ioStep(walPath, 'read', () => io.readFile(walPath));
   const scan = scanWal(bytes, walPath);
   const state = emptyState();
   let refOffset = 0;
@@ -92,7 +105,8 @@ export async function recoverDir(dir: string, logger: RaftLogger): Promise<Recov
         `the log refers to snapshot file ${snapshotFileName(ref.seq)}, which is missing`,
       );
     }
-    const file = parseSnapshotFile(await readFile(snapshotPath), snapshotPath);
+    const snapshotBytes = await ioStep(snapshotPath, 'read', () => io.readFile(snapshotPath));
+    const file = parseSnapshotFile(snapshotBytes, snapshotPath);
     if (
       file.seq !== ref.seq ||
       file.index !== ref.index ||
@@ -112,11 +126,12 @@ export async function recoverDir(dir: string, logger: RaftLogger): Promise<Recov
   }
 
   // Repair: cut the torn tail, remove leftovers and unreferenced snapshot files.
-  const wal = await open(walPath, 'r+');
+  const wal = await ioStep(walPath, 'open', () => io.open(walPath, 'r+'));
   try {
     if (scan.torn !== undefined) {
-      await wal.truncate(scan.end);
-      await wal.datasync();
+      const { end } = scan;
+      await ioStep(walPath, 'truncate', () => wal.truncate(end));
+      await ioStep(walPath, 'fsync', () => wal.datasync());
     }
   } catch (error) {
     await wal.close().catch(() => {});
@@ -129,9 +144,9 @@ export async function recoverDir(dir: string, logger: RaftLogger): Promise<Recov
       'raft persister: cut a torn final write from the log (its save never resolved)',
     );
   }
-  for (const name of leftovers) await removeQuietly(join(dir, name));
+  for (const name of leftovers) await removeQuietly(io, join(dir, name));
   for (const seq of snapshotSeqs) {
-    if (seq !== ref?.seq) await removeQuietly(join(dir, snapshotFileName(seq)));
+    if (seq !== ref?.seq) await removeQuietly(io, join(dir, snapshotFileName(seq)));
   }
   return { wal, walSize: scan.end, state, nextSeq };
 }
