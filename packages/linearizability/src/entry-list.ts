@@ -30,7 +30,11 @@ export function buildList<I, O>(
       c < n &&
       (ret < 0 ||
         (ops[c] as HistoryOperation<I, O>).call <= (ops[ret] as HistoryOperation<I, O>).return);
-    order[i] = takeCall ? c++ : n + (returns[r++] as number);
+    if (takeCall) order[i] = c++;
+    else {
+      order[i] = n + ret;
+      r++;
+    }
   }
   // Node i is the i-th entry in time order; match points a call's node at its return's node.
   const nodeOf = new Int32Array(2 * n);

@@ -115,15 +115,15 @@ class ConfigTable<S> implements SearchCache<S> {
       if (this.entryHash[e] !== hash || this.entryState[e] !== stateId) continue;
       if (covers(set, this.words, e * this.width, true)) return -1;
     }
+    const completed = mix(set.completedHash, stateId);
     if (this.dominance && set.pendingCount > 0) {
-      const completed = mix(set.completedHash, stateId);
       let e = (this.heads[this.headSlot(completed, stateId)] as number) - 1;
       for (let walked = 0; e >= 0 && walked < DOMINANCE_WALK; walked++) {
         if (covers(set, this.words, e * this.width, false)) return -1;
         e = this.leftNext[e] as number;
       }
     }
-    return this.insert(hash, mix(set.completedHash, stateId), stateId, set);
+    return this.insert(hash, completed, stateId, set);
   }
 
   leave(entry: number): void {

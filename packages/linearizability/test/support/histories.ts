@@ -211,10 +211,10 @@ export function casHistory(
     const scaled = (p.spec.kind * 7919) % 1;
     const value = Math.floor(scaled * values);
     const from = Math.floor(((p.spec.kind * 104729) % 1) * values);
-    const kind = p.spec.kind < readShare && p.spec.fate === 'done' ? 'read' : p.spec.kind;
-    if (kind === 'read') {
+    const done = p.spec.fate === 'done';
+    if (done && p.spec.kind < readShare) {
       out.push(finish(p, { op: 'read' }, state));
-    } else if (kind < readShare + writeShare || p.spec.fate !== 'done') {
+    } else if (!done || p.spec.kind < readShare + writeShare) {
       if (applies) state = value;
       out.push(finish(p, { op: 'write', value }, undefined));
     } else {
