@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkOperations } from './check.js';
+import { checkOperations, explainResult } from './check.js';
 import { NotLinearizableError } from './errors.js';
 import { formatResult } from './explain.js';
 import { renderHtml } from './html/page.js';
@@ -27,13 +27,14 @@ export function assertLinearizable<S, I, O>(
   operations: readonly Operation<I, O>[],
   options: AssertOptions = {},
 ): CheckResult<I, O> {
-  const result = checkOperations(model, operations, { timeLimitMs: 1000, ...options });
-  if (result.outcome === 'unknown') {
+  const checked = checkOperations(model, operations, { timeLimitMs: 1000, ...options });
+  if (checked.outcome === 'unknown') {
     options.onUnknown?.(
-      `linearizability check timed out, assuming history is ok (${formatResult(model, result)})`,
+      `linearizability check timed out, assuming history is ok (${formatResult(model, checked)})`,
     );
   }
-  if (result.outcome !== 'illegal') return result;
+  if (checked.outcome !== 'illegal') return checked;
+  const result = explainResult(model, checked);
   let htmlPath: string | undefined;
   if (options.htmlPath !== false) {
     htmlPath =

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { eventsToHistory, operationsToHistory } from './history.js';
 import { type Partition, partitionHistory } from './partition.js';
-import { type Deadline, searchPartition } from './search.js';
+import { type Deadline, type SearchResult, searchPartition } from './search.js';
 import type {
   CheckOptions,
   CheckResult,
@@ -60,8 +60,10 @@ function checkHistory<S, I, O>(
   }
   const deadline: Deadline =
     limit === undefined || limit === Number.POSITIVE_INFINITY
-      ? { expired: () => false }
+      ? NO_DEADLINE
       : { expired: () => now() - start >= limit };
+  const explain = options.explain ?? false;
+  const stopOnIllegal = options.stopOnIllegal ?? !explain;
   const partitions = partitionHistory(model, history);
   // Small partitions first, so one expensive partition that runs out the clock does not keep
   // a cheap illegal one from being found (Porcupine checks them all at once instead).
@@ -73,34 +75,64 @@ function checkHistory<S, I, O>(
   for (const i of order) {
     const partition = partitions[i] as Partition<I, O>;
     if (stop || deadline.expired()) {
-      results[i] = toResult(partition, 'unknown', [], 0);
+      results[i] = toResult(partition.key, partition.ops, undefined, false);
       continue;
     }
-    const found = searchPartition(model, partition.ops, deadline);
-    results[i] = toResult(partition, found.outcome, found.partials, found.steps);
-    if (found.outcome === 'illegal' && options.stopOnIllegal) stop = true;
+    const found = searchPartition(model, partition.ops, deadline, explain);
+    results[i] = toResult(partition.key, partition.ops, found, explain);
+    if (found.outcome === 'illegal' && stopOnIllegal) stop = true;
   }
   const done = results as PartitionResult[];
   return { outcome: combine(done), history, partitions: done, elapsedMs: now() - start };
+}
+
+const NO_DEADLINE: Deadline = { expired: () => false };
+const explainedResults = new WeakMap<CheckResult, CheckResult>();
+
+/**
+ * The result with every illegal partition explained: each one not yet `explained` is searched
+ * again, recording its longest partial linearizations. The search is deterministic, so it
+ * reaches the same verdict in the same number of steps, with no time limit needed. Returns
+ * `result` itself if there is nothing to explain; repeated calls on one result search once.
+ */
+export function explainResult<S, I, O>(
+  model: Model<S, I, O>,
+  result: CheckResult<I, O>,
+): CheckResult<I, O> {
+  if (result.partitions.every((p) => p.explained || p.outcome !== 'illegal')) return result;
+  const cached = explainedResults.get(result as CheckResult);
+  if (cached !== undefined) return cached as CheckResult<I, O>;
+  const partitions = result.partitions.map((p) => {
+    if (p.explained || p.outcome !== 'illegal') return p;
+    const ops = p.operations.map((index) => result.history[index] as HistoryOperation<I, O>);
+    return toResult(p.key, ops, searchPartition(model, ops, NO_DEADLINE, true), true);
+  });
+  const explained: CheckResult<I, O> = { ...result, partitions };
+  explainedResults.set(result as CheckResult, explained as CheckResult);
+  return explained;
 }
 
 function sizeOf<I, O>(partitions: Partition<I, O>[], i: number): number {
   return (partitions[i] as Partition<I, O>).ops.length;
 }
 
+/** `found` undefined: the partition was not searched. */
 function toResult<I, O>(
-  partition: Partition<I, O>,
-  outcome: Outcome,
-  partials: Int32Array[],
-  steps: number,
+  key: string | number | null,
+  ops: readonly HistoryOperation<I, O>[],
+  found: SearchResult | undefined,
+  explain: boolean,
 ): PartitionResult {
-  const toIndex = (local: number): number => (partition.ops[local] as HistoryOperation<I, O>).index;
+  const toIndex = (local: number): number => (ops[local] as HistoryOperation<I, O>).index;
+  const outcome = found?.outcome ?? 'unknown';
   return {
-    key: partition.key,
+    key,
     outcome,
-    operations: partition.ops.map((op) => op.index),
-    partials: partials.map((seq) => Array.from(seq, toIndex)),
-    steps,
+    operations: ops.map((op) => op.index),
+    partials: (found?.partials ?? []).map((seq) => Array.from(seq, toIndex)),
+    steps: found?.steps ?? 0,
+    searched: found !== undefined,
+    explained: found !== undefined && (explain || outcome === 'ok'),
   };
 }
 

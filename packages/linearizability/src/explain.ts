@@ -1,4 +1,5 @@
 import { LinearizedSet } from './bitset.js';
+import { explainResult } from './check.js';
 import { Lookahead } from './lookahead.js';
 import { quote } from './models/describe.js';
 import type { CheckResult, HistoryOperation, Model, Outcome, PartitionResult } from './types.js';
@@ -48,12 +49,19 @@ export function describeState<S, I, O>(model: Model<S, I, O>, state: S): string 
   return model.describeState ? model.describeState(state) : quote(JSON.stringify(state), 200);
 }
 
-/** Replays the partition's longest linearization through the model and finds where it stuck. */
+/**
+ * Replays the partition's longest linearization through the model and finds where it stuck.
+ * An illegal partition of `result` not yet explained is searched again first (`explainResult`).
+ */
 export function explainPartition<S, I, O>(
   model: Model<S, I, O>,
   result: CheckResult<I, O>,
   partition: PartitionResult,
 ): PartitionReport {
+  if (partition.outcome === 'illegal' && !partition.explained) {
+    const at = result.partitions.indexOf(partition);
+    if (at >= 0) partition = explainResult(model, result).partitions[at] as PartitionResult;
+  }
   const history = result.history;
   const longest = partition.partials[0] ?? [];
   let state = model.init();
@@ -167,9 +175,14 @@ function formatTime(t: number): string {
  * partition breaks: the state after its longest linearization and the operations that could
  * not go next.
  */
-export function formatResult<S, I, O>(model: Model<S, I, O>, result: CheckResult<I, O>): string {
+export function formatResult<S, I, O>(model: Model<S, I, O>, checked: CheckResult<I, O>): string {
+  const result = explainResult(model, checked);
   const counts = { ok: 0, illegal: 0, unknown: 0 };
-  for (const p of result.partitions) counts[p.outcome]++;
+  let skipped = 0;
+  for (const p of result.partitions) {
+    if (p.searched) counts[p.outcome]++;
+    else skipped++;
+  }
   const verdict = {
     ok: 'linearizable',
     illegal: 'NOT linearizable',
@@ -177,7 +190,8 @@ export function formatResult<S, I, O>(model: Model<S, I, O>, result: CheckResult
   }[result.outcome];
   const lines = [
     `${verdict}: ${result.history.length} operations in ${result.partitions.length} partition(s) ` +
-      `(${counts.ok} ok, ${counts.illegal} illegal, ${counts.unknown} unknown), ` +
+      `(${counts.ok} ok, ${counts.illegal} illegal, ${counts.unknown} unknown` +
+      `${skipped > 0 ? `, ${skipped} not checked` : ''}), ` +
       `checked in ${result.elapsedMs.toFixed(1)} ms`,
   ];
   for (const partition of result.partitions) {

@@ -1,3 +1,4 @@
+import { explainResult } from './check.js';
 import {
   describeOperation,
   explainPartition,
@@ -28,6 +29,8 @@ export interface PartitionJson {
   readonly stuck: readonly StuckOperation[];
   readonly partials: readonly (readonly number[])[];
   readonly steps: number;
+  readonly searched: boolean;
+  readonly explained: boolean;
 }
 
 /**
@@ -44,7 +47,8 @@ export interface ResultJson {
   readonly partitions: readonly PartitionJson[];
 }
 
-export function toJson<S, I, O>(model: Model<S, I, O>, result: CheckResult<I, O>): ResultJson {
+export function toJson<S, I, O>(model: Model<S, I, O>, checked: CheckResult<I, O>): ResultJson {
+  const result = explainResult(model, checked);
   return {
     format: JSON_FORMAT,
     model: model.name ?? null,
@@ -70,6 +74,8 @@ export function toJson<S, I, O>(model: Model<S, I, O>, result: CheckResult<I, O>
         stuck: report.stuck,
         partials: partition.partials,
         steps: partition.steps,
+        searched: partition.searched,
+        explained: partition.explained,
       };
     }),
   };

@@ -1,7 +1,7 @@
 // The public surface; the README's API table lists exactly these. The `flotilla-lincheck` bin
 // (cli.ts) is not part of it: nothing here throws its UsageError.
 export { type AssertOptions, assertLinearizable } from './assert.js';
-export { checkEvents, checkOperations } from './check.js';
+export { checkEvents, checkOperations, explainResult } from './check.js';
 export { HistoryError, LinearizabilityError, NotLinearizableError } from './errors.js';
 export {
   describeOperation,

@@ -13,7 +13,10 @@ export interface Deadline {
 
 export interface SearchResult {
   readonly outcome: Outcome;
-  /** Local operation ids (positions in the partition), longest first. */
+  /**
+   * Local operation ids (positions in the partition), longest first: the one linearization
+   * when ok; when illegal or unknown, the longest partial ones if explaining, else none.
+   */
   readonly partials: Int32Array[];
   readonly steps: number;
 }
@@ -51,6 +54,7 @@ export function searchPartition<S, I, O>(
   model: Model<S, I, O>,
   ops: readonly HistoryOperation<I, O>[],
   deadline: Deadline,
+  explain: boolean,
 ): SearchResult {
   const n = ops.length;
   if (n === 0) return { outcome: 'ok', partials: [new Int32Array(0)], steps: 0 };
@@ -80,7 +84,8 @@ export function searchPartition<S, I, O>(
   /** 1 where the stack entry was taken by the read rule: its configuration has no alternative. */
   const stackForced = new Uint8Array(n);
   let depth = 0;
-  const longest = new LongestTracker(n);
+  /** Only when explaining: recording every peak costs O(depth) per backtrack. */
+  const longest = explain ? new LongestTracker(n) : undefined;
 
   // Candidates are tried in `rank` order (see rankOperations); each configuration on the
   // stack keeps its candidate list in `pool`, from `levelStart` to `levelEnd`, and the next one
@@ -135,7 +140,7 @@ export function searchPartition<S, I, O>(
   };
   /** Undoes lifts until one leaves candidates to try; false when none is left. */
   const backtrack = (): boolean => {
-    if (atPeak) longest.record(stackNode, depth, opOf);
+    if (atPeak) longest?.record(stackNode, depth, opOf);
     atPeak = false;
     fresh = false;
     do {
@@ -152,8 +157,8 @@ export function searchPartition<S, I, O>(
 
   while (next[head] !== NIL) {
     if ((++steps & DEADLINE_POLL_MASK) === 0 && deadline.expired()) {
-      if (atPeak) longest.record(stackNode, depth, opOf);
-      return { outcome: 'unknown', partials: longest.result(), steps };
+      if (atPeak) longest?.record(stackNode, depth, opOf);
+      return { outcome: 'unknown', partials: longest?.result() ?? [], steps };
     }
     if (fresh) {
       fresh = false;
@@ -248,7 +253,7 @@ export function searchPartition<S, I, O>(
       if (cached >= 0) push(entry, result.state, 0, cached);
     }
   }
-  if (next[head] !== NIL) return { outcome: 'illegal', partials: longest.result(), steps };
+  if (next[head] !== NIL) return { outcome: 'illegal', partials: longest?.result() ?? [], steps };
   const full = new Int32Array(depth);
   for (let i = 0; i < depth; i++) full[i] = opOf[stackNode[i] as number] as number;
   return { outcome: 'ok', partials: [full], steps };

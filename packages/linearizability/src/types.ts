@@ -126,12 +126,23 @@ export interface PartitionResult {
   /** History indices of this partition's operations, in call order. */
   readonly operations: readonly number[];
   /**
-   * The longest linearizations found, as history indices in linearization order, longest
-   * first. For `ok` this is one complete linearization; for `illegal`, the maximal partial
-   * ones (each operation appears in the longest one that contains it); for `unknown`, what
-   * the search had reached (maybe nothing, if it never started).
+   * Linearizations found, as history indices in linearization order, longest first. For `ok`
+   * this is one complete linearization. For `illegal` and `unknown` it holds the longest partial
+   * ones (each operation appears in the longest one that contains it) only if `explained`;
+   * otherwise it is empty.
    */
   readonly partials: readonly (readonly number[])[];
+  /**
+   * True if the search ran on this partition; false if it was skipped because an earlier
+   * partition was illegal (see `CheckOptions.stopOnIllegal`) or the time limit had passed
+   * before it started (its outcome is then `unknown`).
+   */
+  readonly searched: boolean;
+  /**
+   * True if `partials` is what the search found: always for `ok`; for `illegal` and `unknown`
+   * only with `CheckOptions.explain`, or for `illegal` after `explainResult`.
+   */
+  readonly explained: boolean;
   /** Search steps (model steps tried) spent on this partition. */
   readonly steps: number;
 }
@@ -155,8 +166,16 @@ export interface CheckOptions {
   /** The clock for the time limit, in ms; default `performance.now`. */
   now?: () => number;
   /**
-   * Stop at the first illegal partition instead of checking the rest (which only adds detail
-   * to visualizations). Default false.
+   * Record, while searching, the longest partial linearizations of partitions that turn out
+   * illegal or run out of time (`PartitionResult.partials`), and check every partition.
+   * Default false: a failing check costs less, and `formatResult`, `renderHtml`, `toJson` and
+   * `assertLinearizable` explain an illegal partition when asked, by searching it once more
+   * (`explainResult`: the same search, so the same verdict in the same number of steps).
+   */
+  explain?: boolean;
+  /**
+   * Stop at the first illegal partition instead of checking the rest; those left are
+   * `unknown` with `searched: false`. Default: true, unless `explain` is set.
    */
   stopOnIllegal?: boolean;
 }

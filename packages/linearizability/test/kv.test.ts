@@ -76,7 +76,7 @@ describe('KV model', () => {
         append(1, 'k', 'b', 0, 10),
         get(2, 'k', 'a', 20, 30),
       ];
-      const result = checkOperations(kvModel, ops);
+      const result = checkOperations(kvModel, ops, { explain: true });
       expect(result.outcome).toBe('illegal');
       expect(result.partitions[0]?.partials[0]).toHaveLength(2);
     });

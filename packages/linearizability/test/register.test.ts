@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkEvents,
   checkOperations,
+  explainResult,
   type HistoryEvent,
   type Operation,
   registerModel,
@@ -57,7 +58,7 @@ describe('register model', () => {
   });
 
   it('stale read: a read that starts after a write returned must see it', () => {
-    const result = checkOperations(model, [w(0, 1, 0, 10), r(1, 0, 11, 20)]);
+    const result = explainResult(model, checkOperations(model, [w(0, 1, 0, 10), r(1, 0, 11, 20)]));
     expect(result.outcome).toBe('illegal');
     expect(result.partitions[0]?.partials[0]).toEqual([0]);
   });

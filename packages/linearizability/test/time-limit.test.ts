@@ -7,7 +7,10 @@ const register = registerModel(0);
 describe('time limit', () => {
   it('a pathological history returns unknown near the limit', () => {
     const limit = 300;
-    const result = checkOperations(register, writeStorm(40), { timeLimitMs: limit });
+    const result = checkOperations(register, writeStorm(40), {
+      timeLimitMs: limit,
+      explain: true,
+    });
     expect(result.outcome).toBe('unknown');
     expect(result.elapsedMs).toBeGreaterThanOrEqual(limit);
     // The deadline is polled every few thousand steps (well under a millisecond apart).
@@ -15,7 +18,7 @@ describe('time limit', () => {
     const [partition] = result.partitions;
     expect(partition?.outcome).toBe('unknown');
     expect(partition?.steps).toBeGreaterThan(10_000);
-    // What the search had reached is reported.
+    // With `explain`, what the search had reached is reported.
     expect(partition?.partials[0]?.length).toBeGreaterThan(0);
   });
 

@@ -21,6 +21,8 @@ Options:
   --initial <json>     initial value of a register model (default 0)
   --time-limit <ms>    give up and answer "unknown" after this long (default 10000; 0: none)
   --html <path>        write an HTML visualization
+  --all                check and explain every partition (default: stop at the first
+                       illegal one; the others are reported as not checked)
   --json <path>        write the result as JSON
   -q, --quiet          print nothing; use the exit code
   -h, --help           show this help
@@ -112,7 +114,10 @@ function run(argv: readonly string[], io: CliIo): number {
   }
   const model = pickModel(values.model, values.initial);
   const file = parseHistoryFile(readFileSync(positionals[0] as string, 'utf8'));
-  const options = limit === 0 ? {} : { timeLimitMs: limit };
+  const options = {
+    ...(limit === 0 ? {} : { timeLimitMs: limit }),
+    ...(values.all ? { explain: true } : {}),
+  };
   const result: CheckResult =
     file.kind === 'events'
       ? checkEvents(model, file.events, options)
@@ -137,6 +142,7 @@ function parse(argv: readonly string[]) {
       initial: { type: 'string' },
       'time-limit': { type: 'string', default: '10000' },
       html: { type: 'string' },
+      all: { type: 'boolean', default: false },
       json: { type: 'string' },
       quiet: { type: 'boolean', short: 'q', default: false },
       help: { type: 'boolean', short: 'h', default: false },

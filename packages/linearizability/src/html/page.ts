@@ -1,3 +1,4 @@
+import { explainResult } from '../check.js';
 import {
   describeKey,
   describeOperation,
@@ -34,9 +35,10 @@ function time(t: number): string {
  */
 export function renderHtml<S, I, O>(
   model: Model<S, I, O>,
-  result: CheckResult<I, O>,
+  checked: CheckResult<I, O>,
   options: HtmlOptions = {},
 ): string {
+  const result = explainResult(model, checked);
   const title = options.title ?? 'Linearizability check';
   const rank = { illegal: 0, unknown: 1, ok: 2 } as const;
   const ordered = result.partitions
@@ -120,7 +122,9 @@ function partitionSection<S, I, O>(
       ? `${n} operations linearized`
       : partition.outcome === 'illegal'
         ? `the longest linearization covers ${lin} of ${n} operations`
-        : `time ran out${lin > 0 ? ` with ${lin} of ${n} operations linearized` : ''}`;
+        : partition.searched
+          ? `time ran out${lin > 0 ? ` with ${lin} of ${n} operations linearized` : ''}`
+          : 'not checked: the check stopped at an illegal partition, or time ran out first';
   const timeline = renderTimeline({
     id: String(i),
     ops,
