@@ -209,7 +209,7 @@ export function formatResult<S, I, O>(model: Model<S, I, O>, checked: CheckResul
       const why = explainVerdict(s.verdict) + (s.detail === undefined ? '' : `: ${s.detail}`);
       lines.push(
         `  #${op.index} client ${op.clientId}: ${describeOperation(model, op)} ` +
-          `[${formatTime(op.call)} .. ${formatTime(op.return)}]: ${why}`,
+          `[${formatTime(op.call)} .. ${op.gaveUp === undefined ? formatTime(op.return) : `gave up at ${op.gaveUp}`}]: ${why}`,
       );
     }
     if (others.length > 0) {

@@ -15,6 +15,8 @@ export interface OperationJson {
   readonly call: number;
   /** `null` when the outcome is unknown. */
   readonly return: number | null;
+  /** When the client gave up waiting (outcome unknown), if it said. */
+  readonly gaveUp?: number;
   readonly input: unknown;
   readonly output?: unknown;
   readonly description: string;
@@ -59,6 +61,7 @@ export function toJson<S, I, O>(model: Model<S, I, O>, checked: CheckResult<I, O
       clientId: op.clientId,
       call: op.call,
       return: op.pending ? null : op.return,
+      ...(op.gaveUp === undefined ? {} : { gaveUp: op.gaveUp }),
       input: op.input,
       ...(op.output === undefined ? {} : { output: op.output }),
       description: describeOperation(model, op),

@@ -24,7 +24,7 @@ function checkInput<S, I, O>(
 
 /**
  * Validates an operation list and fills in the unknown-outcome convention: no return (or
- * `null` / `Infinity`) becomes `return: Infinity, pending: true`.
+ * `null` / `Infinity`, or a `gaveUp` time) becomes `return: Infinity, pending: true`.
  */
 export function operationsToHistory<S, I, O>(
   model: Model<S, I, O>,
@@ -43,6 +43,17 @@ export function operationsToHistory<S, I, O>(
     }
     const ret = op.return;
     const pending = ret === undefined || ret === null || ret === Number.POSITIVE_INFINITY;
+    const gaveUp = op.gaveUp;
+    if (gaveUp !== undefined) {
+      if (!pending)
+        throw new HistoryError('an operation cannot have both a return and gaveUp', index);
+      if (typeof gaveUp !== 'number' || !Number.isFinite(gaveUp)) {
+        throw new HistoryError(`gaveUp must be a finite number, got ${String(gaveUp)}`, index);
+      }
+      if (gaveUp < call) {
+        throw new HistoryError(`gives up (${gaveUp}) before it is called (${call})`, index);
+      }
+    }
     if (!pending && (typeof ret !== 'number' || Number.isNaN(ret))) {
       throw new HistoryError(`return must be a number, null or absent, got ${String(ret)}`, index);
     }
@@ -50,7 +61,10 @@ export function operationsToHistory<S, I, O>(
       throw new HistoryError(`returns (${String(ret)}) before it is called (${call})`, index);
     }
     if (pending && op.output !== undefined && op.output !== null) {
-      throw new HistoryError('an operation with no return cannot have an output', index);
+      throw new HistoryError(
+        `an operation with ${gaveUp === undefined ? 'no return' : 'gaveUp'} cannot have an output`,
+        index,
+      );
     }
     const output = pending ? undefined : (op.output as O | undefined);
     checkInput(model, { input: op.input, output, pending }, index);
@@ -62,6 +76,7 @@ export function operationsToHistory<S, I, O>(
       call,
       return: pending ? Number.POSITIVE_INFINITY : (ret as number),
       pending,
+      ...(gaveUp === undefined ? {} : { gaveUp }),
     });
   }
   return history;
@@ -70,7 +85,8 @@ export function operationsToHistory<S, I, O>(
 /**
  * Converts an event list (calls and returns in real-time order) to operations whose times are
  * event positions. Operations are numbered in the order of their call events; a call without
- * a return has an unknown outcome. Event ids may be reused once the earlier operation returned.
+ * a return, or ended by a gave-up event, has an unknown outcome. Event ids may be reused once
+ * the earlier operation returned or was given up.
  */
 export function eventsToHistory<S, I, O>(
   model: Model<S, I, O>,
@@ -106,17 +122,31 @@ export function eventsToHistory<S, I, O>(
       open.set(id, call);
       calls.push(call);
       done.push(undefined);
-    } else if (ev.kind === 'return') {
+    } else if (ev.kind === 'return' || ev.kind === 'gave-up') {
       const call = open.get(id);
       if (call === undefined) {
-        throw new HistoryError(`return ${JSON.stringify(id)} has no open call`, position);
+        throw new HistoryError(`${ev.kind} ${JSON.stringify(id)} has no open call`, position);
       }
       open.delete(id);
-      const output = ev.output as O | undefined;
-      checkInput(model, { input: call.input, output, pending: false }, position);
-      done[call.index] = { ...call, output, return: position, pending: false };
+      if (ev.kind === 'gave-up') {
+        if ('output' in ev && ev.output !== undefined) {
+          throw new HistoryError('a gave-up event cannot have an output', position);
+        }
+        checkInput(model, { input: call.input, output: undefined, pending: true }, position);
+        done[call.index] = {
+          ...call,
+          output: undefined,
+          return: Number.POSITIVE_INFINITY,
+          pending: true,
+          gaveUp: position,
+        };
+      } else {
+        const output = ev.output as O | undefined;
+        checkInput(model, { input: call.input, output, pending: false }, position);
+        done[call.index] = { ...call, output, return: position, pending: false };
+      }
     } else {
-      throw new HistoryError(`event kind must be "call" or "return"`, position);
+      throw new HistoryError(`event kind must be "call", "return" or "gave-up"`, position);
     }
   }
   return calls.map((call, i) => {

@@ -35,6 +35,7 @@ export {
   registerModel,
 } from './models/register.js';
 export {
+  type Completion,
   HistoryRecorder,
   type KvClerk,
   type RecorderOptions,
@@ -45,6 +46,7 @@ export type {
   CallEvent,
   CheckOptions,
   CheckResult,
+  GaveUpEvent,
   HistoryEvent,
   HistoryOperation,
   Model,

@@ -11,11 +11,19 @@ export interface RecorderOptions {
   now?: () => number;
 }
 
+/** Ends an operation begun with `HistoryRecorder.begin`. */
+export interface Completion<O> {
+  /** Notes the return now, with the output the client got. */
+  (output: O): void;
+  /** Notes now as the time the client gave up waiting: the outcome stays unknown. */
+  giveUp(): void;
+}
+
 /**
  * Records a history as clients run. The call time is taken before the operation starts and
  * the return time after it completes, so each recorded interval contains the real one. An
- * operation that never completes, or whose promise rejects (the client gave up), is recorded
- * with no return: its outcome is unknown.
+ * operation that never completes has no return; one whose promise rejects (the client gave
+ * up) is recorded with `gaveUp`: either way its outcome is unknown.
  */
 export class HistoryRecorder<I = unknown, O = unknown> {
   private readonly ops: Operation<I, O>[] = [];
@@ -27,25 +35,35 @@ export class HistoryRecorder<I = unknown, O = unknown> {
   }
 
   /**
-   * Notes a call now; the returned function notes its return with the given output. Never
-   * calling it leaves the operation with an unknown outcome.
+   * Notes a call now; the returned function notes its return with the given output, or its
+   * `giveUp()` that the client stopped waiting. Calling neither leaves the operation with an
+   * unknown outcome and no end.
    */
-  begin(clientId: number, input: I): (output: O) => void {
+  begin(clientId: number, input: I): Completion<O> {
     const op: Operation<I, O> = { clientId, input, call: this.now() };
     this.ops.push(op);
     let done = false;
-    return (output: O) => {
+    const end = (): void => {
       if (done) throw new Error('operation already completed');
       done = true;
+    };
+    const complete = (output: O): void => {
+      end();
       op.return = this.now();
       op.output = output;
     };
+    return Object.assign(complete, {
+      giveUp: (): void => {
+        end();
+        op.gaveUp = this.now();
+      },
+    });
   }
 
   /**
    * Runs `run` as one operation of `clientId`, recording its call, its return and the output
-   * (`toOutput(value)`, or the value itself). A rejection is recorded as an unknown outcome
-   * and rethrown.
+   * (`toOutput(value)`, or the value itself). A rejection is recorded as the time the client
+   * gave up (outcome unknown) and rethrown.
    */
   async record<T>(
     clientId: number,
@@ -54,7 +72,13 @@ export class HistoryRecorder<I = unknown, O = unknown> {
     toOutput: (value: T) => O = (value) => value as unknown as O,
   ): Promise<T> {
     const complete = this.begin(clientId, input);
-    const value = await run();
+    let value: T;
+    try {
+      value = await run();
+    } catch (err) {
+      complete.giveUp();
+      throw err;
+    }
     complete(toOutput(value));
     return value;
   }

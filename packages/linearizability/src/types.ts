@@ -8,7 +8,10 @@ export type Outcome = 'ok' | 'illegal' | 'unknown';
  *
  * An operation whose outcome is unknown — the client timed out, crashed, or the test ended
  * with the call in flight — has no `return` (or `return: Infinity` / `null`) and no `output`.
- * It may take effect at any time after its call, or never.
+ * It may take effect at any time after its call, or never. A client that knows when it stopped
+ * waiting (a timeout, a cancelled call) says so with `gaveUp`: the outcome is just as unknown —
+ * the request may still be in flight and take effect later — but the time is kept for the
+ * report, the HTML view and the JSON export.
  */
 export interface Operation<I = unknown, O = unknown> {
   clientId: number;
@@ -16,6 +19,8 @@ export interface Operation<I = unknown, O = unknown> {
   call: number;
   output?: O | undefined;
   return?: number | null | undefined;
+  /** When the client gave up waiting, outcome unknown; not with `return` or `output`. */
+  gaveUp?: number | undefined;
 }
 
 /** An operation after validation: `return` is `Infinity` exactly when `pending` is true. */
@@ -29,6 +34,8 @@ export interface HistoryOperation<I = unknown, O = unknown> {
   readonly call: number;
   readonly return: number;
   readonly pending: boolean;
+  /** When the client gave up waiting (`Operation.gaveUp`); only on a pending operation. */
+  readonly gaveUp?: number;
 }
 
 /** A call event; `id` pairs it with its return event. */
@@ -46,8 +53,17 @@ export interface ReturnEvent<O = unknown> {
   output?: O | undefined;
 }
 
+/**
+ * The client stopped waiting for call `id` (a timeout): its outcome is unknown, as for a call
+ * with no return event, and the id may be reused.
+ */
+export interface GaveUpEvent {
+  kind: 'gave-up';
+  id: number | string;
+}
+
 /** A history as a sequence of events in real-time order (the position is the time). */
-export type HistoryEvent<I = unknown, O = unknown> = CallEvent<I> | ReturnEvent<O>;
+export type HistoryEvent<I = unknown, O = unknown> = CallEvent<I> | ReturnEvent<O> | GaveUpEvent;
 
 /** What `Model.step` returns: whether the operation is legal in `state`, and the state after it. */
 export interface StepResult<S> {

@@ -6,6 +6,8 @@ import {
   type HistoryEvent,
   type Operation,
   registerModel,
+  renderHtml,
+  toJson,
 } from '../src/index.js';
 
 const model = registerModel(0);
@@ -35,6 +37,19 @@ describe('operation lists', () => {
         /no return cannot have an output/,
       ],
       [{ clientId: 0, call: 0, return: 1 }, /no input/],
+      [{ ...good, gaveUp: 1 }, /both a return and gaveUp/],
+      [
+        { clientId: 0, input: { op: 'read' }, call: 5, gaveUp: 4 },
+        /gives up \(4\) before it is called \(5\)/,
+      ],
+      [
+        { clientId: 0, input: { op: 'read' }, call: 5, gaveUp: 'later' },
+        /gaveUp must be a finite number/,
+      ],
+      [
+        { clientId: 0, input: { op: 'read' }, call: 0, output: 0, gaveUp: 3 },
+        /gaveUp cannot have an output/,
+      ],
       [42, /must be an object/],
     ];
     for (const [bad, message] of cases) {
@@ -141,5 +156,59 @@ describe('event lists', () => {
       expect(error.index).toBe(index);
       expect(error.message).toMatch(message);
     }
+  });
+});
+
+describe('operations that gave up', () => {
+  const write = (value: number) => ({ op: 'write' as const, value });
+  it('an operation that gave up may still take effect after it gave up, or never', () => {
+    // The write gave up at 10; a read at 20..30 sees it (the request was still in flight).
+    const seen: Operation[] = [
+      { clientId: 0, input: write(1), call: 0, gaveUp: 10 },
+      { clientId: 1, input: { op: 'read' }, call: 20, output: 1, return: 30 },
+    ];
+    expect(checkOperations(model, seen).outcome).toBe('ok');
+    const never: Operation[] = [
+      { clientId: 0, input: write(1), call: 0, gaveUp: 10 },
+      { clientId: 1, input: { op: 'read' }, call: 20, output: 0, return: 30 },
+    ];
+    expect(checkOperations(model, never).outcome).toBe('ok');
+    const result = checkOperations(model, seen);
+    expect(result.history[0]).toMatchObject({ pending: true, gaveUp: 10, return: Infinity });
+  });
+
+  it('a read whose outcome is unknown is accepted, as a write is', () => {
+    const ops: Operation[] = [
+      { clientId: 0, input: write(1), call: 0, return: 5 },
+      { clientId: 1, input: { op: 'read' }, call: 6, gaveUp: 9 },
+      { clientId: 2, input: { op: 'read' }, call: 6 },
+    ];
+    expect(checkOperations(model, ops).outcome).toBe('ok');
+  });
+
+  it('a gave-up event ends a call with an unknown outcome and frees its id', () => {
+    const events: HistoryEvent[] = [
+      { kind: 'call', id: 'a', clientId: 0, input: write(1) },
+      { kind: 'gave-up', id: 'a' },
+      { kind: 'call', id: 'a', clientId: 0, input: write(2) },
+      { kind: 'return', id: 'a' },
+      { kind: 'call', id: 'b', clientId: 1, input: { op: 'read' } },
+      { kind: 'return', id: 'b', output: 1 },
+    ];
+    const result = checkEvents(model, events);
+    expect(result.outcome).toBe('ok');
+    expect(result.history[0]).toMatchObject({ pending: true, gaveUp: 1 });
+    expect(errorOf(() => checkEvents(model, [{ kind: 'gave-up', id: 'x' }])).message).toMatch(
+      /gave-up "x" has no open call/,
+    );
+  });
+
+  it('gaveUp survives the JSON export and its re-check, and shows in the HTML tooltip', () => {
+    const ops: Operation[] = [{ clientId: 0, input: write(1), call: 0, gaveUp: 10 }];
+    const result = checkOperations(model, ops);
+    const json = toJson(model, result);
+    expect(json.operations[0]).toMatchObject({ return: null, gaveUp: 10 });
+    expect(checkOperations(model, json.operations).history[0]?.gaveUp).toBe(10);
+    expect(renderHtml(model, result)).toContain('gave up at 10');
   });
 });

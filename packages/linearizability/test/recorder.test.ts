@@ -57,10 +57,20 @@ describe('HistoryRecorder', () => {
     ).rejects.toThrow('gave up');
     void recorder.record(1, 'stuck', () => new Promise<string>(() => {}));
     const ops = recorder.operations();
-    expect(ops.map((op) => [op.input, op.return, op.output])).toEqual([
-      ['timeout', undefined, undefined],
-      ['stuck', undefined, undefined],
+    // The logical clock: call 0, gave up 1, call 2.
+    expect(ops.map((op) => [op.input, op.return, op.output, op.gaveUp])).toEqual([
+      ['timeout', undefined, undefined, 1],
+      ['stuck', undefined, undefined, undefined],
     ]);
+  });
+
+  it('giveUp() notes when the client stopped waiting, once', () => {
+    const recorder = new HistoryRecorder<string, string>();
+    const done = recorder.begin(0, 'a');
+    done.giveUp();
+    expect(recorder.operations()[0]).toEqual({ clientId: 0, input: 'a', call: 0, gaveUp: 1 });
+    expect(() => done('late')).toThrow(/already completed/);
+    expect(() => done.giveUp()).toThrow(/already completed/);
   });
 
   it('operations() is a snapshot', async () => {

@@ -111,6 +111,7 @@ function partitionSection<S, I, O>(
       clientId: o.clientId,
       call: o.call,
       return: o.return,
+      gaveUp: o.gaveUp,
       label: shortLabel(description),
       description,
     };

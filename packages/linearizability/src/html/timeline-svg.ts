@@ -10,6 +10,8 @@ export const MAX_LABEL = 56;
 export interface TimelineOp extends LayoutOp {
   /** Full description for the tooltip. */
   readonly description: string;
+  /** When the client gave up waiting, if it said. */
+  readonly gaveUp?: number | undefined;
 }
 
 export interface TimelineInput {
@@ -87,7 +89,9 @@ export function renderTimeline(input: TimelineInput): Timeline {
     const pending = op.return === Number.POSITIVE_INFINITY;
     const tip = [
       `#${op.index} client ${op.clientId}: ${op.description}`,
-      `call ${timeText(op.call)}, return ${timeText(op.return)}`,
+      op.gaveUp === undefined
+        ? `call ${timeText(op.call)}, return ${timeText(op.return)}`
+        : `call ${timeText(op.call)}, gave up at ${op.gaveUp} (no reply)`,
       s ? `linearized at step ${s.j + 1}; state after: ${s.state}` : '',
       verdict === undefined ? '' : `stuck: ${explainVerdict(verdict)}`,
       stuckDetail.get(op.index) ?? '',
