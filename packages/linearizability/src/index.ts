@@ -26,6 +26,7 @@ export {
   casRegisterModel,
 } from './models/cas-register.js';
 export { type KvInput, type KvOutput, kvModel } from './models/kv.js';
+export { type KvMapState, kvMapModel } from './models/kv-map.js';
 // A type only: the checker makes its states; a model's user reads `.value`.
 export type { KvState } from './models/kv-state.js';
 export {

@@ -7,6 +7,7 @@ import {
   checkOperations,
   type KvInput,
   type KvOutput,
+  kvMapModel,
   kvModel,
   type Model,
   type Operation,
@@ -176,6 +177,40 @@ describe('agreement with the definition (brute force over all orders)', () => {
       randomHistory(input, (i) =>
         i.op === 'get' || i.op === 'appendReturnsOld' ? seen : fc.constant(undefined),
       ),
+    );
+  });
+
+  it('KV map (unpartitioned), two keys', () => {
+    const text = fc.constantFrom('a', 'b');
+    const key = fc.constantFrom('j', 'k');
+    const input: fc.Arbitrary<KvInput> = fc.oneof(
+      key.map((k) => ({ op: 'get' as const, key: k })),
+      fc.tuple(key, text).map(([k, v]) => ({ op: 'put' as const, key: k, value: v })),
+      fc.tuple(key, text).map(([k, v]) => ({ op: 'append' as const, key: k, value: v })),
+    );
+    const seen = fc.constantFrom('', 'a', 'b', 'ab');
+    agreesWithBruteForce<unknown, KvInput, KvOutput>(
+      kvMapModel as Model<unknown, KvInput, KvOutput>,
+      randomHistory(input, (i) => (i.op === 'get' ? seen : fc.constant(undefined))),
+    );
+  });
+});
+
+describe('the unpartitioned KV model', () => {
+  it('agrees with kvModel (key by key) on generated histories, ok and with one bad read', () => {
+    fc.assert(
+      fc.property(
+        fc.array(spec(4, 3, 0.1), { minLength: 1, maxLength: 40 }),
+        fraction,
+        (s, pick) => {
+          const ops = kvHistory(s);
+          expect(checkOperations(kvMapModel, ops).outcome).toBe('ok');
+          fc.pre(corruptOneRead(ops, pick, 'never#written') >= 0);
+          expect(checkOperations(kvMapModel, ops).outcome).toBe('illegal');
+          expect(checkOperations(kvModel, ops).outcome).toBe('illegal');
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -7,6 +7,7 @@ import { toJson } from '../export-json.js';
 import { renderHtml } from '../html/page.js';
 import { casRegisterModel } from '../models/cas-register.js';
 import { kvModel } from '../models/kv.js';
+import { kvMapModel } from '../models/kv-map.js';
 import { isValue, type RegisterValue, registerModel } from '../models/register.js';
 import type { CheckResult, Model } from '../types.js';
 import { parseHistoryFile } from './history-file.js';
@@ -17,7 +18,8 @@ Checks that a history of operations is linearizable.
 
 Options:
   --model <name>       kv (default; get/put/append/appendReturnsOld, by key),
-                       register (read/write) or cas-register (read/write/cas)
+                       kv-map (the same, all keys as one history), register
+                       (read/write) or cas-register (read/write/cas)
   --initial <json>     initial value of a register model (default 0)
   --time-limit <ms>    give up and answer "unknown" after this long (default 10000; 0: none)
   --html <path>        write an HTML visualization
@@ -63,13 +65,16 @@ function pickModel(name: string, initial: string | undefined): Model<unknown, un
     case 'kv':
       if (initial !== undefined) throw new UsageError('--initial applies to register models only');
       return kvModel as Model<unknown, unknown, unknown>;
+    case 'kv-map':
+      if (initial !== undefined) throw new UsageError('--initial applies to register models only');
+      return kvMapModel as Model<unknown, unknown, unknown>;
     case 'register':
       return registerModel(value) as Model<unknown, unknown, unknown>;
     case 'cas-register':
       return casRegisterModel(value) as Model<unknown, unknown, unknown>;
     default:
       throw new UsageError(
-        `unknown model ${JSON.stringify(name)}: use kv, register or cas-register`,
+        `unknown model ${JSON.stringify(name)}: use kv, kv-map, register or cas-register`,
       );
   }
 }

@@ -4,6 +4,8 @@ interface Interner {
   /** Appended text → (value before → value after). One small map per distinct text. */
   readonly appends: Map<string, Map<KvState, KvState>>;
   readonly puts: Map<string, KvState>;
+  /** The next `id`. */
+  next: number;
 }
 
 /**
@@ -15,11 +17,17 @@ interface Interner {
 export class KvState {
   /** The value of the key. */
   readonly value: string;
+  /**
+   * Unique among the values sharing these intern tables: a hash consistent with identity (two
+   * nodes with one text may have two ids, as they are two nodes).
+   */
+  readonly id: number;
   private readonly interner: Interner;
 
   private constructor(value: string, interner: Interner | undefined) {
     this.value = value;
-    this.interner = interner ?? { empty: this, appends: new Map(), puts: new Map() };
+    this.interner = interner ?? { empty: this, appends: new Map(), puts: new Map(), next: 0 };
+    this.id = this.interner.next++;
   }
 
   /** A fresh empty value, with its own intern tables. */
