@@ -22,7 +22,9 @@ import {
   type KvInput,
   type KvOutput,
   kvModel,
+  type Model,
   type Operation,
+  registerModel,
 } from '../src/index.js';
 import {
   casHistory,
@@ -31,6 +33,7 @@ import {
   prng,
   type RandomSpecOptions,
   randomSpecs,
+  registerHistory,
 } from '../test/support/histories.js';
 
 const TARGET_MS = 200;
@@ -189,8 +192,37 @@ function casSet(): { totalMs: number; worstMs: number; operations: number } {
 }
 const cas = casSet();
 
+/**
+ * The fixed cost (issue 16: well under 0.1 ms once warm): one client, 100 operations, one
+ * register / CAS register / KV key; the mean of a batch of checks, median over repeats.
+ */
+function tinyCases(): { name: string; microseconds: number }[] {
+  const specs = randomSpecs(7, { clients: 1, opsPerClient: 100, keys: 1 });
+  const cases: [string, () => unknown][] = [
+    ['register', bind(registerModel(0), registerHistory(specs))],
+    ['CAS register', bind(casRegisterModel<number | null>(null), casHistory(specs))],
+    ['KV, one key', bind(kvModel, kvHistory(specs))],
+  ];
+  const batch = 2000;
+  return cases.map(([name, check]) => {
+    for (let i = 0; i < batch; i++) check();
+    const means: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const start = performance.now();
+      for (let i = 0; i < batch; i++) check();
+      means.push(((performance.now() - start) / batch) * 1000);
+    }
+    return { name, microseconds: median(means) };
+  });
+}
+
+function bind<S, I, O>(model: Model<S, I, O>, ops: Operation<I, O>[]): () => unknown {
+  return () => checkOperations(model, ops);
+}
+const tiny = tinyCases();
+
 if (opts.json) {
-  console.log(JSON.stringify({ repeats, node: process.version, rows, cas }, null, 2));
+  console.log(JSON.stringify({ repeats, node: process.version, rows, cas, tiny }, null, 2));
 } else {
   const fmt = (n: number, d = 0) =>
     n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -219,5 +251,10 @@ if (opts.json) {
     `\n100 CAS-register histories (5 clients, ${fmt(cas.operations)} operations, ~7% unknown-outcome writes): ` +
       `total ${fmt(cas.totalMs, 1)} ms, slowest ${fmt(cas.worstMs, 1)} ms ` +
       `(target ≤ 250 ms total, ≤ 50 ms each) — ${casMet ? 'met' : 'NOT met'}.`,
+  );
+  console.log(
+    `\nOne client, 100 operations (the fixed cost; target well under 100 µs): ${tiny
+      .map((t) => `${t.name} ${fmt(t.microseconds, 1)} µs`)
+      .join(', ')}.`,
   );
 }

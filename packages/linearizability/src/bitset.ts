@@ -20,22 +20,23 @@ export class LinearizedSet {
   private readonly slot: Int32Array;
   private readonly isPending: Uint8Array;
 
-  constructor(pendingFlags: readonly boolean[]) {
-    const n = pendingFlags.length;
+  constructor(ops: readonly { readonly pending: boolean }[]) {
+    const n = ops.length;
     this.slot = new Int32Array(n);
     this.isPending = new Uint8Array(n);
     let done = 0;
     let open = 0;
     for (let id = 0; id < n; id++) {
-      if (pendingFlags[id]) {
+      if ((ops[id] as { pending: boolean }).pending) {
         this.isPending[id] = 1;
         this.slot[id] = open++;
       } else {
         this.slot[id] = done++;
       }
     }
-    this.completed = new Uint32Array(wordsFor(done));
-    this.pending = new Uint32Array(wordsFor(open));
+    const words = new Uint32Array(wordsFor(done) + wordsFor(open));
+    this.completed = words.subarray(0, wordsFor(done));
+    this.pending = words.subarray(wordsFor(done));
   }
 
   /** Adds `id` (which must be absent). */

@@ -99,7 +99,7 @@ function findStuck<S, I, O>(
   state: S,
 ): StuckOperation[] {
   const ops = partition.operations.map((i) => history[i] as HistoryOperation<I, O>);
-  const set = new LinearizedSet(ops.map((op) => op.pending));
+  const set = new LinearizedSet(ops);
   const local = new Map(partition.operations.map((index, id) => [index, id]));
   for (const index of longest) set.add(local.get(index) as number);
   const lookahead = Lookahead.create(model, ops);

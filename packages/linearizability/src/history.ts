@@ -76,7 +76,8 @@ export function operationsToHistory<S, I, O>(
       call,
       return: pending ? Number.POSITIVE_INFINITY : (ret as number),
       pending,
-      ...(gaveUp === undefined ? {} : { gaveUp }),
+      // Always present, so every operation has one object shape.
+      gaveUp: gaveUp as number | undefined,
     });
   }
   return history;

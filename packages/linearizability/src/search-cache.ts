@@ -1,3 +1,4 @@
+import { int32Arrays } from './arena.js';
 import type { LinearizedSet } from './bitset.js';
 import type { Model } from './types.js';
 
@@ -92,12 +93,9 @@ class ConfigTable<S> implements SearchCache<S> {
     // small history costs little to set up; the arrays double as needed.
     let entries = 64;
     while (entries < operations + 1) entries *= 2;
-    this.slots = new Int32Array(2 * entries);
-    this.heads = new Int32Array(this.dominance ? 2 * entries : 0);
-    this.entryHash = new Int32Array(entries);
-    this.entryCompleted = new Int32Array(entries);
-    this.entryState = new Int32Array(entries);
-    this.leftNext = new Int32Array(entries);
+    const heads = this.dominance ? 2 * entries : 0;
+    [this.slots, this.heads, this.entryHash, this.entryCompleted, this.entryState, this.leftNext] =
+      int32Arrays(2 * entries, heads, entries, entries, entries, entries);
     this.words = new Uint32Array(entries * this.width);
   }
 
@@ -170,10 +168,15 @@ class ConfigTable<S> implements SearchCache<S> {
 
   private growEntries(): void {
     const n = this.entryHash.length * 2;
-    this.entryHash = grown(this.entryHash, n);
-    this.entryCompleted = grown(this.entryCompleted, n);
-    this.entryState = grown(this.entryState, n);
-    this.leftNext = grown(this.leftNext, n);
+    const [hash, completed, state, leftNext] = int32Arrays(n, n, n, n);
+    hash.set(this.entryHash);
+    completed.set(this.entryCompleted);
+    state.set(this.entryState);
+    leftNext.set(this.leftNext);
+    this.entryHash = hash;
+    this.entryCompleted = completed;
+    this.entryState = state;
+    this.leftNext = leftNext;
     const words = new Uint32Array(n * this.width);
     words.set(this.words);
     this.words = words;
@@ -202,12 +205,6 @@ class ConfigTable<S> implements SearchCache<S> {
       this.heads[slot] = e + 1;
     }
   }
-}
-
-function grown(a: Int32Array, n: number): Int32Array {
-  const b = new Int32Array(n);
-  b.set(a);
-  return b;
 }
 
 interface ListEntry<S> {

@@ -1,3 +1,4 @@
+import { int32Arrays, uint8Arrays } from './arena.js';
 import { LinearizedSet } from './bitset.js';
 import { buildList, lift, NIL, unlift } from './entry-list.js';
 import { LongestTracker } from './longest.js';
@@ -59,13 +60,12 @@ export function searchPartition<S, I, O>(
   const n = ops.length;
   if (n === 0) return { outcome: 'ok', partials: [new Int32Array(0)], steps: 0 };
   const head = 2 * n;
-  const next = new Int32Array(2 * n + 1);
-  const prev = new Int32Array(2 * n + 1);
-  /** For a call node, its return node; NIL for return nodes and the head. */
-  const match = new Int32Array(2 * n + 1);
-  const opOf = new Int32Array(2 * n + 1);
+  /** For a call node `match` is its return node; NIL for return nodes and the head. */
+  const [next, prev, match, opOf, stackNode, stackEntry, levelStart, levelEnd, levelCursor] =
+    int32Arrays(2 * n + 1, 2 * n + 1, 2 * n + 1, 2 * n + 1, n, n, n + 1, n + 1, n + 1);
+  /** `stackForced`: 1 where the stack entry was taken by the read rule (no alternative). */
+  const [readOnly, stackForced] = uint8Arrays(n, n);
   buildList(ops, next, prev, match, opOf);
-  const readOnly = new Uint8Array(n);
   if (model.readOnly !== undefined) {
     for (let id = 0; id < n; id++) {
       const op = ops[id] as HistoryOperation<I, O>;
@@ -74,15 +74,11 @@ export function searchPartition<S, I, O>(
   }
 
   const twin = earlierTwins(ops);
-  const linearized = new LinearizedSet(ops.map((op) => op.pending));
+  const linearized = new LinearizedSet(ops);
   const cache = createCache(model, linearized, n);
   const lookahead = Lookahead.create(model, ops);
-  const stackNode = new Int32Array(n);
-  /** The cache entry of the configuration each lift entered. */
-  const stackEntry = new Int32Array(n);
+  /** `stackEntry`: the cache entry of the configuration each lift entered. */
   const stackState: S[] = new Array<S>(n);
-  /** 1 where the stack entry was taken by the read rule: its configuration has no alternative. */
-  const stackForced = new Uint8Array(n);
   let depth = 0;
   /** Only when explaining: recording every peak costs O(depth) per backtrack. */
   const longest = explain ? new LongestTracker(n) : undefined;
@@ -93,9 +89,6 @@ export function searchPartition<S, I, O>(
   const rank = rankOperations(ops);
   let pool = new Int32Array(64);
   let poolTop = 0;
-  const levelStart = new Int32Array(n + 1);
-  const levelEnd = new Int32Array(n + 1);
-  const levelCursor = new Int32Array(n + 1);
 
   let state = model.init();
   let steps = 0;

@@ -35,7 +35,7 @@ export interface HistoryOperation<I = unknown, O = unknown> {
   readonly return: number;
   readonly pending: boolean;
   /** When the client gave up waiting (`Operation.gaveUp`); only on a pending operation. */
-  readonly gaveUp?: number;
+  readonly gaveUp?: number | undefined;
 }
 
 /** A call event; `id` pairs it with its return event. */

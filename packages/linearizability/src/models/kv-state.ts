@@ -1,8 +1,6 @@
 /** Intern tables shared by all the values reached from one `KvState.empty()`. */
 interface Interner {
   readonly empty: KvState;
-  /** Appended text → (value before → value after). One small map per distinct text. */
-  readonly appends: Map<string, Map<KvState, KvState>>;
   readonly puts: Map<string, KvState>;
   /** The next `id`. */
   next: number;
@@ -23,10 +21,17 @@ export class KvState {
    */
   readonly id: number;
   private readonly interner: Interner;
+  /**
+   * The values this one was appended to so far: the first inline (most values get one or
+   * two in a search, and a map each would cost more than the search), the rest in `more`.
+   */
+  private firstText: string | undefined;
+  private firstNext: KvState | undefined;
+  private more: Map<string, KvState> | undefined;
 
   private constructor(value: string, interner: Interner | undefined) {
     this.value = value;
-    this.interner = interner ?? { empty: this, appends: new Map(), puts: new Map(), next: 0 };
+    this.interner = interner ?? { empty: this, puts: new Map(), next: 0 };
     this.id = this.interner.next++;
   }
 
@@ -37,15 +42,17 @@ export class KvState {
 
   append(text: string): KvState {
     if (text === '') return this;
-    let after = this.interner.appends.get(text);
-    if (after === undefined) {
-      after = new Map();
-      this.interner.appends.set(text, after);
+    if (this.firstText === text) return this.firstNext as KvState;
+    if (this.firstText === undefined) {
+      this.firstText = text;
+      this.firstNext = new KvState(this.value + text, this.interner);
+      return this.firstNext;
     }
-    let next = after.get(this);
+    this.more ??= new Map();
+    let next = this.more.get(text);
     if (next === undefined) {
       next = new KvState(this.value + text, this.interner);
-      after.set(this, next);
+      this.more.set(text, next);
     }
     return next;
   }
