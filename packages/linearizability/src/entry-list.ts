@@ -1,3 +1,4 @@
+import { int32Arrays } from './arena.js';
 import type { HistoryOperation } from './types.js';
 
 /**
@@ -20,8 +21,8 @@ export function buildList<I, O>(
   // Entry e < n is the call of op e; entry n + e is its return. The ops come in call order
   // (ties by id), so the calls are already sorted; the returns are sorted by (return, id)
   // and merged in, calls first at equal times: touching intervals are concurrent.
-  const returns = sortedReturns(ops);
-  const order = new Int32Array(2 * n);
+  const [returns, order, nodeOf] = int32Arrays(n, 2 * n, 2 * n);
+  sortReturns(ops, returns);
   let c = 0;
   let r = 0;
   for (let i = 0; i < 2 * n; i++) {
@@ -37,7 +38,6 @@ export function buildList<I, O>(
     }
   }
   // Node i is the i-th entry in time order; match points a call's node at its return's node.
-  const nodeOf = new Int32Array(2 * n);
   for (let i = 0; i < order.length; i++) nodeOf[order[i] as number] = i;
   const head = 2 * n;
   for (let i = 0; i < order.length; i++) {
@@ -53,9 +53,8 @@ export function buildList<I, O>(
   opOf[head] = NIL;
 }
 
-/** Op ids by (return, id); skips the sort when they already are (one client, say). */
-function sortedReturns<I, O>(ops: readonly HistoryOperation<I, O>[]): Int32Array {
-  const ids = new Int32Array(ops.length);
+/** Fills `ids` with the op ids by (return, id); no sort when they already are (one client, say). */
+function sortReturns<I, O>(ops: readonly HistoryOperation<I, O>[], ids: Int32Array): void {
   let sorted = true;
   for (let id = 0; id < ops.length; id++) {
     ids[id] = id;
@@ -72,7 +71,6 @@ function sortedReturns<I, O>(ops: readonly HistoryOperation<I, O>[]): Int32Array
       return ra !== rb ? (ra < rb ? -1 : 1) : a - b;
     });
   }
-  return ids;
 }
 
 /** Removes a call node and its return node from the list. A call is never last. */

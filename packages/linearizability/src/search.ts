@@ -259,6 +259,19 @@ export function searchPartition<S, I, O>(
  * interval (a server applies, then replies) and is no worse elsewhere. Ties: call, then index.
  */
 function rankOperations<I, O>(ops: readonly HistoryOperation<I, O>[]): Int32Array {
+  const rank = new Int32Array(ops.length);
+  // Ops come by (call, id): when returns never decrease, that is already the order.
+  let sorted = true;
+  for (let id = 0; id < ops.length; id++) {
+    rank[id] = id;
+    if (
+      id > 0 &&
+      (ops[id - 1] as HistoryOperation<I, O>).return > (ops[id] as HistoryOperation<I, O>).return
+    ) {
+      sorted = false;
+    }
+  }
+  if (sorted) return rank;
   const order = ops.map((_, id) => id);
   order.sort((a, b) => {
     const oa = ops[a] as HistoryOperation<I, O>;
@@ -266,7 +279,6 @@ function rankOperations<I, O>(ops: readonly HistoryOperation<I, O>[]): Int32Arra
     if (oa.return !== ob.return) return oa.return < ob.return ? -1 : 1;
     return oa.call - ob.call || a - b;
   });
-  const rank = new Int32Array(ops.length);
   for (let r = 0; r < order.length; r++) rank[order[r] as number] = r;
   return rank;
 }
