@@ -104,4 +104,28 @@ describe('CAS register model', () => {
     } as unknown as Op;
     expect(() => checkOperations(model, [noBool])).toThrow(/true or false/);
   });
+
+  it('the README example: a null initial value, and a write that gave up but did happen', () => {
+    const model = casRegisterModel<number | null>(null);
+    const ops = [
+      { clientId: 0, input: { op: 'read' as const }, call: 0, output: null, return: 2 },
+      { clientId: 1, input: { op: 'write' as const, value: 3 }, call: 1, gaveUp: 9 },
+      {
+        clientId: 2,
+        input: { op: 'cas' as const, from: 3, to: 4 },
+        call: 10,
+        output: true,
+        return: 12,
+      },
+      { clientId: 0, input: { op: 'read' as const }, call: 13, output: 4, return: 14 },
+    ];
+    expect(checkOperations(model, ops).outcome).toBe('ok');
+    // Had it never happened, the cas could not have swapped.
+    expect(
+      checkOperations(
+        model,
+        ops.filter((op) => op.clientId !== 1),
+      ).outcome,
+    ).toBe('illegal');
+  });
 });
