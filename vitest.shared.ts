@@ -22,6 +22,7 @@ export const workspaceAliases: Record<string, string> = {
       'kvraft',
       'shardctrler',
       'shardkv',
+      'chaos',
     ].map((name) => [
       `@flotilla/${name}`,
       fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),

@@ -1,0 +1,42 @@
+// The public surface; the README's API section lists exactly these.
+export { ChaosError, type ChaosErrorCode } from './errors.js';
+export { emptyPipeStats, FaultPipe, type FaultPipeOptions, type PipeStats } from './fault-pipe.js';
+export {
+  DEFAULT_PROXY_MAX_PAYLOAD_BYTES,
+  DEFAULT_PROXY_MAX_QUEUED_MESSAGES,
+  FaultProxy,
+  type FaultProxyOptions,
+  type ProxyStats,
+} from './fault-proxy.js';
+export {
+  DEFAULT_REORDER_MAX_HOLD_MS,
+  type LinkFaults,
+  NO_FAULTS,
+  type ProxyFaults,
+  type ResolvedLinkFaults,
+  type ResolvedProxyFaults,
+  resolveLinkFaults,
+  resolveProxyFaults,
+} from './faults.js';
+export {
+  LinkMap,
+  type LinkMapOptions,
+  type LinkMapStats,
+  type LinkStats,
+} from './link-map.js';
+export type {
+  ProcessExit,
+  ProcessSpec,
+  ProcessState,
+} from './managed-process.js';
+export {
+  DEFAULT_MAX_LINE_CHARS,
+  DEFAULT_MAX_OUTPUT_LINES,
+  type OutputLine,
+} from './output-buffer.js';
+export {
+  DEFAULT_TERMINATE_TIMEOUT_MS,
+  Supervisor,
+  type SupervisorOptions,
+} from './supervisor.js';
+export { type Blocked, bridgeBlocks, partitionBlocks } from './topology.js';
