@@ -1,4 +1,9 @@
 import { defineConfig } from 'tsup';
-import { libraryBuild } from '../../tsup.shared.js';
+import { binBuild, libraryBuild } from '../../tsup.shared.js';
 
-export default defineConfig(libraryBuild());
+export default defineConfig([
+  // The two builds run at once: each cleans dist/ except the other's files.
+  libraryBuild({ clean: ['!cli.*', '!chunk-*'] }),
+  // The `flotilla-chaos` bin.
+  binBuild('src/cli.ts', { clean: ['!index.*'] }),
+]);

@@ -34,6 +34,25 @@ export {
   DEFAULT_MAX_OUTPUT_LINES,
   type OutputLine,
 } from './output-buffer.js';
+export { type KvraftTargetOptions, kvraftTarget } from './run/kvraft-target.js';
+export { type ChaosRunOptions, type ChaosSummary, runChaos } from './run/runner.js';
+export {
+  DEFAULT_WEIGHTS,
+  describeEpisode,
+  describeFault,
+  type Episode,
+  FAULT_KINDS,
+  type Fault,
+  type FaultKind,
+  faultSchedule,
+  PARTITION_KINDS,
+  type ScheduleOptions,
+} from './run/schedule.js';
+export { type ShardkvTargetOptions, shardkvTarget } from './run/shardkv-target.js';
+export { formatSummary } from './run/summary.js';
+export type { ChaosChurn, ChaosCluster, ChaosNetwork, ChaosTarget } from './run/target.js';
+export type { Verdict } from './run/verify.js';
+export type { ChaosClerk } from './run/workload.js';
 export {
   DEFAULT_TERMINATE_TIMEOUT_MS,
   Supervisor,
