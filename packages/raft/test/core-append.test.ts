@@ -231,7 +231,7 @@ describe('RaftCore leader fast backup (§5.3, conflictTerm/conflictIndex)', () =
     expect(follower.lastIndex).toBe(8);
   });
 
-  it('never backs nextIndex up to or below matchIndex (nor past lastIndex+1)', () => {
+  it('never backs nextIndex up to or below matchIndex on a term conflict (nor past lastIndex+1)', () => {
     const leader = newCore(0, 3, {}, stateOf(1, null, [1, 1, 1, 1, 1]));
     const lead = electLeader(leader); // term 2, probes at prevLogIndex 5
     ackProbe(leader, lead, 1); // matchIndex[1] = 5, replicate
@@ -240,8 +240,9 @@ describe('RaftCore leader fast backup (§5.3, conflictTerm/conflictIndex)', () =
     const [append] = dataAppends(cycle(leader), 1);
     if (append === undefined) throw new Error('append');
     expect(append.args.prevLogIndex).toBe(5);
-    // A reply naming an index inside the matched prefix.
-    leader.stepResponse(append, reject(2, 0, 2));
+    // A term conflict inside the matched prefix (Log Matching rules it out). A log that ends
+    // inside it is another case: core-replication.test.ts, "its disk lost synced writes".
+    leader.stepResponse(append, reject(2, 3, 2));
     const [probe] = requestsOf(cycle(leader), 'AppendEntries', 1);
     expect(probe?.args.prevLogIndex).toBe(5);
     expect(probe?.args.entries).toHaveLength(2);

@@ -10,7 +10,7 @@ import {
   MAX_INFLIGHT,
   newCore,
 } from './support/core-config.js';
-import { appendArgs, ok } from './support/core-fixtures.js';
+import { appendArgs, ok, reject } from './support/core-fixtures.js';
 import { CoreNet } from './support/core-net.js';
 import {
   allRequests,
@@ -141,6 +141,27 @@ describe('RaftCore pipelining and flow control', () => {
     leader.stepResponse(again[0] as OutgoingRequest<'AppendEntries'>, ok(1));
     cycle(leader);
     expect(proposeOneByOne(leader, 2, 's')).toHaveLength(2);
+  });
+
+  it('a follower whose log ends below its matchIndex (its disk lost synced writes) is sent the lost entries again, not probed past its end forever', () => {
+    const leader = replicatingLeader();
+    const sent = proposeOneByOne(leader, 3);
+    for (const r of sent) leader.stepResponse(r, ok(1)); // matchIndex 3
+    cycle(leader);
+    leader.propose('q');
+    const [append] = dataAppends(cycle(leader), 1);
+    expect(append?.args.prevLogIndex).toBe(3);
+    // Restarted with its WAL cut back to entry 1: it asks for entry 2 on.
+    leader.stepResponse(append as OutgoingRequest<'AppendEntries'>, reject(1, 0, 2));
+    const [resend] = requestsOf(cycle(leader), 'AppendEntries', 1);
+    expect(resend?.args.prevLogIndex).toBe(1);
+    expect(resend?.args.entries.map((e) => e.command)).toEqual(['p1', 'p2', 'q']);
+    leader.stepResponse(resend as OutgoingRequest<'AppendEntries'>, ok(1));
+    cycle(leader);
+    // A stale refusal (a request below matchIndex) still changes nothing.
+    leader.stepResponse(sent[0] as OutgoingRequest<'AppendEntries'>, reject(1, 0, 1));
+    expect(requestsOf(cycle(leader), 'AppendEntries', 1)).toEqual([]);
+    expect(proposeOneByOne(leader, 1, 's')[0]?.args.prevLogIndex).toBe(4);
   });
 
   it('flow control: a heartbeat reply does not open a pipelining slot (never more than maxInflightAppends entry-carrying AppendEntries outstanding)', () => {

@@ -122,7 +122,8 @@ export class Replication {
   /**
    * A success means the follower holds everything the request covered. A refusal with
    * prevLogIndex ≥ matchIndex moves nextIndex back by the follower's hint (fast backup) and
-   * probes from there; an older refusal is stale. Either way the reply acknowledges its round.
+   * probes from there, no lower than matchIndex + 1 unless the follower's log ends below
+   * matchIndex (it lost acknowledged entries); an older refusal is stale. Either way the reply acknowledges its round.
    */
   onAppendReply(request: OutgoingRequest<'AppendEntries'>, reply: AppendEntriesReply): void {
     const progress = this.#progress[request.to];
@@ -143,6 +144,11 @@ export class Replication {
       if (reply.conflictTerm > 0) {
         const last = log.lastIndexOfTerm(reply.conflictTerm);
         if (last !== undefined) next = last + 1;
+      }
+      if (reply.conflictTerm === 0 && next >= 1 && next <= progress.matchIndex) {
+        // Its log ends before entries it acknowledged: its disk lost writes it had synced
+        // (outside Raft's model). Send them again rather than ask past its end forever.
+        progress.matchIndex = next - 1;
       }
       progress.becomeProbe();
       progress.nextIndex = Math.min(Math.max(next, progress.matchIndex + 1), log.lastIndex + 1);
