@@ -1,5 +1,5 @@
 import { serveUntilStopped } from '@flotilla/rsm';
-import { type Logger, stderrLogger } from '@flotilla/transport';
+import { failureLine, type Logger, stderrLogger } from '@flotilla/transport';
 import type { Clerk } from './clerk.js';
 import {
   type BenchCommand,
@@ -9,7 +9,6 @@ import {
   type ServeCommand,
   USAGE,
 } from './cli-args.js';
-import { KvraftError } from './errors.js';
 import { formatLoad, runLoad } from './load.js';
 import { connectClerk, listenKvServer } from './ws.js';
 
@@ -55,8 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
     }
   } catch (err) {
-    const code = err instanceof KvraftError ? ` [${err.code}]` : '';
-    io.stderr(`flotilla-kvraft: ${(err as Error).message}${code}`);
+    io.stderr(failureLine('flotilla-kvraft', err));
     return 1;
   }
 }

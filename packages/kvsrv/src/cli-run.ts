@@ -1,6 +1,5 @@
-import { stderrLogger } from '@flotilla/transport';
+import { failureLine, stderrLogger } from '@flotilla/transport';
 import { type CliCommand, parseCli, USAGE } from './cli-args.js';
-import { KvsrvError } from './errors.js';
 import { connectClerk, listenKvServer } from './ws.js';
 
 export interface CliIo {
@@ -37,8 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
     }
   } catch (err) {
-    const code = err instanceof KvsrvError ? ` [${err.code}]` : '';
-    io.stderr(`flotilla-kvsrv: ${(err as Error).message}${code}`);
+    io.stderr(failureLine('flotilla-kvsrv', err));
     return 1;
   }
 }

@@ -1,5 +1,5 @@
 import { serveUntilStopped } from '@flotilla/rsm';
-import { type Logger, stderrLogger } from '@flotilla/transport';
+import { failureLine, type Logger, stderrLogger } from '@flotilla/transport';
 import type { Clerk } from './clerk.js';
 import {
   type ClerkCommand,
@@ -8,7 +8,6 @@ import {
   type ServeCommand,
   USAGE,
 } from './cli-args.js';
-import { ShardCtrlerError } from './errors.js';
 import {
   checkLeave,
   checkMove,
@@ -50,8 +49,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (invalid !== undefined) throw toError(invalid);
     return await withClerk(command, io, (clerk) => clerkCommand(command, clerk, io));
   } catch (err) {
-    const code = err instanceof ShardCtrlerError ? ` [${err.code}]` : '';
-    io.stderr(`${NAME}: ${(err as Error).message}${code}`);
+    io.stderr(failureLine(NAME, err));
     return 1;
   }
 }

@@ -1,5 +1,5 @@
 import { serveUntilStopped } from '@flotilla/rsm';
-import { type Logger, stderrLogger } from '@flotilla/transport';
+import { failureLine, type Logger, stderrLogger } from '@flotilla/transport';
 import {
   type ClerkCommand,
   type CliCommand,
@@ -7,7 +7,6 @@ import {
   type ServeCommand,
   USAGE,
 } from './cli-args.js';
-import { ShardKvError } from './errors.js';
 import { connectClerk, listenShardKv } from './ws.js';
 
 export interface CliIo {
@@ -46,8 +45,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
     }
   } catch (err) {
-    const code = err instanceof ShardKvError ? ` [${err.code}]` : '';
-    io.stderr(`flotilla-shardkv: ${(err as Error).message}${code}`);
+    io.stderr(failureLine('flotilla-shardkv', err));
     return 1;
   }
 }

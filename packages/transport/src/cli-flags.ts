@@ -30,3 +30,14 @@ export function integerFlag(
   }
   return n;
 }
+
+/**
+ * The one stderr line of a command that failed: `<bin>: <message> [<code>]`. Every typed error
+ * of these packages (and Node's system errors) carries a stable `code`; it is printed whatever
+ * package threw it, so a refused start names both the file and the error.
+ */
+export function failureLine(bin: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  return `${bin}: ${message}${typeof code === 'string' ? ` [${code}]` : ''}`;
+}

@@ -1,4 +1,4 @@
-export { integerFlag, type UsageErrorFactory, urlListFlag } from './cli-flags.js';
+export { failureLine, integerFlag, type UsageErrorFactory, urlListFlag } from './cli-flags.js';
 export { drawClientId } from './client-id.js';
 export { type Clock, realClock, sleep, type TimerHandle } from './clock.js';
 export { decode, encode } from './codec.js';

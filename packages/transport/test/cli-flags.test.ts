@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { integerFlag, urlListFlag } from '../src/index.js';
+import { failureLine, integerFlag, urlListFlag } from '../src/index.js';
 
 class Usage extends Error {}
 const usage = (message: string) => new Usage(message);
@@ -26,5 +26,19 @@ describe('command-line flag parsers (urlListFlag, integerFlag)', () => {
       expect(() => integerFlag('--n', bad, 0, usage)).toThrow(Usage);
     }
     expect(() => integerFlag('--n', '0', 1, usage)).toThrow(/--n wants an integer ≥ 1, got "0"/);
+  });
+
+  it('prints a failure with its code, whatever package threw it', () => {
+    class Corrupt extends Error {
+      readonly code = 'ERR_CORRUPT_STATE';
+    }
+    expect(failureLine('flotilla-kvraft', new Corrupt('/d/raft.wal at byte 9: bad checksum'))).toBe(
+      'flotilla-kvraft: /d/raft.wal at byte 9: bad checksum [ERR_CORRUPT_STATE]',
+    );
+    const system = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
+    expect(failureLine('x', system)).toBe('x: listen EADDRINUSE [EADDRINUSE]');
+    expect(failureLine('x', new Error('plain'))).toBe('x: plain');
+    expect(failureLine('x', 'thrown text')).toBe('x: thrown text');
+    expect(failureLine('x', Object.assign(new Error('n'), { code: 7 }))).toBe('x: n');
   });
 });
